@@ -1,0 +1,30 @@
+using Cascade.Core.Model;
+
+namespace Cascade.Core.Pipelines;
+
+/// <summary>A job of the pipeline with its settings resolved against <c>defaults</c>.</summary>
+public sealed record JobDefinition
+{
+    public required string Name { get; init; }
+    public Grain Grain { get; init; } = Grain.Daily;
+    public IReadOnlyList<Dependency> After { get; init; } = [];
+
+    /// <summary>The first partition's date; offset inputs before it count as satisfied.</summary>
+    public DateOnly? Start { get; init; }
+
+    public IReadOnlyDictionary<string, string> Params { get; init; } = new Dictionary<string, string>();
+    public required RunSpec Run { get; init; }
+
+    /// <summary>Extra attempts after a failed run.</summary>
+    public int Retries { get; init; }
+
+    /// <summary>Delay before the first retry; it doubles each attempt.</summary>
+    public TimeSpan RetryBackoff { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many runs of this job may run at once; null = no per-job limit.</summary>
+    public int? MaxParallel { get; init; }
+
+    public SourceLocation Location { get; init; } = SourceLocation.None;
+
+    public bool IsRoot => After.Count == 0;
+}

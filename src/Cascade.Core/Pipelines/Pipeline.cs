@@ -1,0 +1,167 @@
+using Cascade.Core.Model;
+
+namespace Cascade.Core.Pipelines;
+
+/// <summary>
+/// A validated pipeline and its dependency index, built once and kept in memory. All mapping
+/// between a run and its inputs / downstream runs lives here so the scheduler and the CLI
+/// (<c>why</c>) agree on it.
+/// </summary>
+public sealed class Pipeline
+{
+    private readonly Dictionary<string, JobDefinition> _jobs;
+    private readonly Dictionary<string, List<(JobDefinition Downstream, Dependency Dependency)>> _downstream;
+    private readonly Dictionary<string, DateOnly?> _effectiveStart;
+
+    private Pipeline(PipelineDefinition definition)
+    {
+        Definition = definition;
+        _jobs = definition.Jobs.ToDictionary(j => j.Name, StringComparer.Ordinal);
+        _downstream = definition.Jobs.ToDictionary(j => j.Name, _ => new List<(JobDefinition, Dependency)>(), StringComparer.Ordinal);
+        foreach (var job in definition.Jobs)
+        {
+            foreach (var dep in job.After)
+            {
+                _downstream[dep.Job].Add((job, dep));
+            }
+        }
+
+        _effectiveStart = new Dictionary<string, DateOnly?>(StringComparer.Ordinal);
+        foreach (var job in definition.Jobs)
+        {
+            ComputeStart(job.Name, []);
+        }
+    }
+
+    public PipelineDefinition Definition { get; }
+
+    /// <summary>Jobs in file order.</summary>
+    public IReadOnlyList<JobDefinition> Jobs => Definition.Jobs;
+
+    public JobDefinition this[string job] => _jobs[job];
+
+    public bool TryGetJob(string job, out JobDefinition definition) => _jobs.TryGetValue(job, out definition!);
+
+    public bool Contains(string job) => _jobs.ContainsKey(job);
+
+    /// <summary>Validates a definition; on success returns the pipeline, else the errors (never both).</summary>
+    public static PipelineResult Create(PipelineDefinition definition)
+    {
+        var errors = PipelineValidator.Validate(definition);
+        return errors.Count > 0 ? new PipelineResult(null, errors) : new PipelineResult(new Pipeline(definition), errors);
+    }
+
+    /// <summary>
+    /// The job's first partition date: its own <c>start</c>, else the latest start among its
+    /// upstream jobs; null when nothing sets one.
+    /// </summary>
+    public DateOnly? EffectiveStart(string job) => _effectiveStart[job];
+
+    /// <summary>True when the run's partition is before its job's effective start: no run is created for it.</summary>
+    public bool IsBeforeStart(RunKey key) =>
+        EffectiveStart(key.Job) is { } start && key.Partition.Date < start;
+
+    /// <summary>Every upstream run that <paramref name="key"/> needs, in <c>after</c> order (hours in order).</summary>
+    public IReadOnlyList<InputRequirement> InputsOf(RunKey key)
+    {
+        var job = _jobs[key.Job];
+        var result = new List<InputRequirement>();
+        for (var i = 0; i < job.After.Count; i++)
+        {
+            var dep = job.After[i];
+            var upstream = _jobs[dep.Job];
+            foreach (var p in MapUpstream(key.Partition, job.Grain, upstream.Grain, dep.Offset))
+            {
+                result.Add(new InputRequirement(new RunKey(dep.Job, p), dep, i));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// True when an input counts as done without a marker: an offset input whose partition is
+    /// before the downstream job's start or before the upstream job's start.
+    /// </summary>
+    public bool IsSatisfiedByStart(RunKey downstream, InputRequirement input)
+    {
+        if (input.Dependency.Offset == 0)
+        {
+            return false;
+        }
+
+        var date = input.Key.Partition.Date;
+        return (EffectiveStart(downstream.Job) is { } ds && date < ds)
+            || (EffectiveStart(input.Key.Job) is { } us && date < us);
+    }
+
+    /// <summary>Every run that lists <paramref name="upstream"/> among its inputs (same, later or earlier partitions).</summary>
+    public IEnumerable<RunKey> DownstreamOf(RunKey upstream)
+    {
+        if (!_downstream.TryGetValue(upstream.Job, out var edges))
+        {
+            yield break;
+        }
+
+        var upGrain = _jobs[upstream.Job].Grain;
+        foreach (var (downstream, dep) in edges)
+        {
+            foreach (var p in MapDownstream(upstream.Partition, upGrain, downstream.Grain, dep.Offset))
+            {
+                yield return new RunKey(downstream.Name, p);
+            }
+        }
+    }
+
+    /// <summary>Jobs that list <paramref name="job"/> in their <c>after</c>.</summary>
+    public IEnumerable<JobDefinition> DownstreamJobs(string job) =>
+        _downstream.TryGetValue(job, out var edges) ? edges.Select(e => e.Downstream).Distinct() : [];
+
+    // Offsets count in the coarser grain: days between daily and hourly jobs.
+    private static IEnumerable<Partition> MapUpstream(Partition p, Grain down, Grain up, int offset) => (down, up) switch
+    {
+        (Grain.Daily, Grain.Daily) or (Grain.Hourly, Grain.Hourly) => [p.Add(offset)],
+        (Grain.Daily, Grain.Hourly) => p.Add(offset).Hours(),
+        (Grain.Hourly, Grain.Daily) => [p.ToDay().Add(offset)],
+        _ => throw new ArgumentOutOfRangeException(nameof(down)),
+    };
+
+    private static IEnumerable<Partition> MapDownstream(Partition q, Grain up, Grain down, int offset) => (up, down) switch
+    {
+        (Grain.Daily, Grain.Daily) or (Grain.Hourly, Grain.Hourly) => [q.Add(-offset)],
+        (Grain.Hourly, Grain.Daily) => [q.ToDay().Add(-offset)],
+        (Grain.Daily, Grain.Hourly) => q.Add(-offset).Hours(),
+        _ => throw new ArgumentOutOfRangeException(nameof(up)),
+    };
+
+    private DateOnly? ComputeStart(string job, HashSet<string> visiting)
+    {
+        if (_effectiveStart.TryGetValue(job, out var known))
+        {
+            return known;
+        }
+
+        var def = _jobs[job];
+        if (def.Start is { } own)
+        {
+            return _effectiveStart[job] = own;
+        }
+
+        if (!visiting.Add(job))
+        {
+            return null;
+        }
+
+        DateOnly? latest = null;
+        foreach (var dep in def.After.Where(d => d.Job != job))
+        {
+            if (ComputeStart(dep.Job, visiting) is { } s && (latest is null || s > latest))
+            {
+                latest = s;
+            }
+        }
+
+        visiting.Remove(job);
+        return _effectiveStart[job] = latest;
+    }
+}

@@ -1,0 +1,22 @@
+using Cascade.Core.Markers;
+
+namespace Cascade.Core.Pipelines;
+
+/// <summary>A pipeline as written, before validation: jobs in file order plus store settings.</summary>
+public sealed record PipelineDefinition
+{
+    public required string SourcePath { get; init; }
+    public IReadOnlyList<JobDefinition> Jobs { get; init; } = [];
+    public MarkerLayout Layout { get; init; } = MarkerLayout.Default;
+
+    /// <summary>Marker folder as written (relative to the pipeline file's folder).</summary>
+    public string MarkerFolder { get; init; } = "./markers";
+
+    /// <summary>State location as written, e.g. <c>sqlite:.cascade/state.db</c>.</summary>
+    public string State { get; init; } = "sqlite:.cascade/state.db";
+
+    public string TimeZone { get; init; } = "UTC";
+
+    /// <summary>How often the marker store is rescanned as a safety net for missed notifications.</summary>
+    public TimeSpan RescanInterval { get; init; } = TimeSpan.FromSeconds(30);
+}

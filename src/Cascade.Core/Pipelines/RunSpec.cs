@@ -1,0 +1,15 @@
+namespace Cascade.Core.Pipelines;
+
+/// <summary>How a job is activated: a closed set of kinds.</summary>
+public abstract record RunSpec
+{
+    private RunSpec()
+    {
+    }
+
+    /// <summary>An argv run as a process without a shell; every element may hold placeholders.</summary>
+    public sealed record Command(IReadOnlyList<string> Argv) : RunSpec;
+
+    /// <summary>Done by someone else: Cascade only tracks its markers and never starts it.</summary>
+    public sealed record External : RunSpec;
+}

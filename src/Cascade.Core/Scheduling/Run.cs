@@ -1,0 +1,58 @@
+using Cascade.Core.Markers;
+using Cascade.Core.Model;
+
+namespace Cascade.Core.Scheduling;
+
+/// <summary>
+/// One job for one partition and generation, as the scheduler knows it. Immutable: every change
+/// is a new value, handed to the state store before any command starts.
+/// </summary>
+public sealed record Run
+{
+    public required RunKey Key { get; init; }
+    public int Generation { get; init; } = 1;
+    public RunState State { get; init; }
+
+    /// <summary>Attempts started so far (an attempt interrupted by a scheduler crash counts too).</summary>
+    public int Attempt { get; init; }
+
+    /// <summary>Failed attempts so far: retries are granted while this is at most the job's <c>retries</c>.</summary>
+    public int Failures { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? QueuedAt { get; init; }
+
+    /// <summary>When the first attempt started.</summary>
+    public DateTimeOffset? ActivatedAt { get; init; }
+
+    /// <summary>When the current (last) attempt started.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
+    public DateTimeOffset? FinishedAt { get; init; }
+
+    /// <summary>When a queued run may start again after a failed attempt.</summary>
+    public DateTimeOffset? NextRetryAt { get; init; }
+
+    /// <summary>Why the run was queued: <c>inputs</c> (all inputs done) or <c>trigger</c>.</summary>
+    public string? Cause { get; init; }
+
+    /// <summary>Params the run was activated with (job defaults, then inputs' markers, then trigger).</summary>
+    public IReadOnlyDictionary<string, string> Params { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Params given by <c>cascade trigger --param</c>; they win over every other source.</summary>
+    public IReadOnlyDictionary<string, string> TriggerParams { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>The body of this run's own done marker, once done.</summary>
+    public MarkerBody? Marker { get; init; }
+
+    public int? ExitCode { get; init; }
+
+    /// <summary>Why the run failed, in words.</summary>
+    public string? Reason { get; init; }
+
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    public bool IsDone => State == RunState.Succeeded;
+
+    public string RunId => $"{Key.Job}__{Key.Partition.Key}__g{Generation}a{Attempt}";
+}

@@ -1,0 +1,465 @@
+using Cascade.Core.Markers;
+using Cascade.Core.Model;
+using Cascade.Core.Pipelines;
+using static Cascade.Core.Scheduling.SchedulerEffect;
+using static Cascade.Core.Scheduling.SchedulerInput;
+
+namespace Cascade.Core.Scheduling;
+
+/// <summary>
+/// The scheduler core: a deterministic state machine. <see cref="Handle"/> takes one input and
+/// returns the effects to carry out, in order; the same inputs always give the same effects.
+/// No I/O, no clock, no randomness: times and results arrive inside the inputs.
+/// </summary>
+/// <remarks>
+/// Invariants (each is a property test):
+/// a run is started only when every input is done or satisfied by start (or it was triggered);
+/// a run is activated at most once per generation (retries are attempts of that activation);
+/// every <see cref="RunChanged"/> precedes the <see cref="StartRun"/> it enables.
+/// </remarks>
+public sealed class Scheduler
+{
+    private readonly Pipeline _pipeline;
+    private readonly SchedulerOptions _options;
+    private readonly Dictionary<RunKey, Run> _runs = [];
+    private readonly SortedSet<RunKey> _ready = [];
+    private readonly SortedSet<(DateTimeOffset At, RunKey Key)> _retries = [];
+    private readonly Dictionary<RunKey, (int Generation, int Attempt)> _inFlight = [];
+    private readonly Dictionary<string, int> _runningPerJob = new(StringComparer.Ordinal);
+    private List<SchedulerEffect> _effects = [];
+
+    public Scheduler(Pipeline pipeline, SchedulerOptions options, IEnumerable<Run>? restored = null)
+    {
+        _pipeline = pipeline;
+        _options = options;
+        foreach (var run in restored ?? [])
+        {
+            if (!pipeline.Contains(run.Key.Job))
+            {
+                continue;
+            }
+
+            _runs[run.Key] = run;
+            if (run.State == RunState.Queued)
+            {
+                if (run.NextRetryAt is { } due)
+                {
+                    _retries.Add((due, run.Key));
+                }
+                else
+                {
+                    _ready.Add(run.Key);
+                }
+            }
+        }
+    }
+
+    public Pipeline Pipeline => _pipeline;
+
+    /// <summary>Nothing queued, running or waiting for a retry (runs waiting for inputs may remain).</summary>
+    public bool IsIdle => _ready.Count == 0 && _retries.Count == 0 && _inFlight.Count == 0;
+
+    /// <summary>When the scheduler next needs a <see cref="TimePassed"/> input, if ever.</summary>
+    public DateTimeOffset? NextWakeAt => _retries.Count > 0 ? _retries.Min.At : null;
+
+    public int RunningCount => _inFlight.Count;
+
+    public IEnumerable<Run> Runs => _runs.Values;
+
+    public Run? Get(RunKey key) => _runs.GetValueOrDefault(key);
+
+    public bool IsDone(RunKey key) => _runs.TryGetValue(key, out var r) && r.IsDone;
+
+    public IReadOnlyList<SchedulerEffect> Handle(SchedulerInput input)
+    {
+        _effects = [];
+        switch (input)
+        {
+            case MarkerObserved m:
+                MarkDone(m.Key, m.Body, m.At, exitCode: null);
+                break;
+            case RunExited e:
+                OnExited(e);
+                break;
+            case RunNotStarted n:
+                OnNotStarted(n);
+                break;
+            case TriggerRequested t:
+                OnTrigger(t);
+                break;
+            case TimePassed t:
+                PromoteDueRetries(t.At);
+                break;
+            case SchedulerStarted s:
+                OnStarted(s.At);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(input), input, "unknown input");
+        }
+
+        Dispatch(input.At);
+        return _effects;
+    }
+
+    private void MarkDone(RunKey key, MarkerBody body, DateTimeOffset at, int? exitCode)
+    {
+        if (!_pipeline.TryGetJob(key.Job, out var job))
+        {
+            Warn($"marker for unknown job '{key.Job}' ({key.Partition.Key}) ignored");
+            return;
+        }
+
+        if (job.Grain != key.Partition.Grain)
+        {
+            Warn($"marker {key} ignored: job '{key.Job}' is {job.Grain.ToString().ToLowerInvariant()}, the partition is not");
+            return;
+        }
+
+        var run = _runs.GetValueOrDefault(key);
+        if (run is { IsDone: true })
+        {
+            return;
+        }
+
+        Unqueue(key);
+        var warnings = body.Warning is null ? run?.Warnings ?? [] : [.. run?.Warnings ?? [], body.Warning];
+        var done = (run ?? NewRun(key, at)) with
+        {
+            State = RunState.Succeeded,
+            FinishedAt = at,
+            NextRetryAt = null,
+            Marker = body,
+            ExitCode = exitCode ?? run?.ExitCode,
+            Warnings = warnings,
+        };
+        Change(done, "succeeded", exitCode is null ? "done marker observed" : $"exit {exitCode}");
+
+        foreach (var downstream in _pipeline.DownstreamOf(key))
+        {
+            Evaluate(downstream, at);
+        }
+    }
+
+    private void Evaluate(RunKey key, DateTimeOffset at)
+    {
+        if (_pipeline.IsBeforeStart(key))
+        {
+            return;
+        }
+
+        var run = _runs.GetValueOrDefault(key);
+        if (run is not null && run.State != RunState.Waiting)
+        {
+            return;
+        }
+
+        var inputs = _pipeline.InputsOf(key);
+        var anyDone = false;
+        var allDone = true;
+        foreach (var input in inputs)
+        {
+            if (IsDone(input.Key))
+            {
+                anyDone = true;
+            }
+            else if (!_pipeline.IsSatisfiedByStart(key, input))
+            {
+                allDone = false;
+            }
+        }
+
+        if (run is null)
+        {
+            if (!anyDone)
+            {
+                return;
+            }
+
+            run = NewRun(key, at);
+            Change(run, "waiting", allDone ? null : "first input done");
+        }
+
+        if (allDone && _pipeline[key.Job].Run is RunSpec.Command)
+        {
+            Enqueue(run, "inputs", at);
+        }
+    }
+
+    private void Enqueue(Run run, string cause, DateTimeOffset at)
+    {
+        var queued = run with
+        {
+            State = RunState.Queued,
+            QueuedAt = at,
+            Cause = cause,
+            NextRetryAt = null,
+            Params = ParamsFor(run),
+        };
+        _ready.Add(run.Key);
+        Change(queued, "queued", cause == "trigger" ? "triggered" : "all inputs done");
+    }
+
+    /// <summary>Job defaults, then same-partition inputs' marker params in <c>after</c> order, then trigger params.</summary>
+    private SortedDictionary<string, string> ParamsFor(Run run)
+    {
+        var job = _pipeline[run.Key.Job];
+        var result = new SortedDictionary<string, string>(job.Params.ToDictionary(), StringComparer.Ordinal);
+        foreach (var input in _pipeline.InputsOf(run.Key))
+        {
+            if (input.Dependency.Offset == 0 && _runs.TryGetValue(input.Key, out var up) && up.Marker is { } marker)
+            {
+                foreach (var (k, v) in marker.Params)
+                {
+                    result[k] = v;
+                }
+            }
+        }
+
+        foreach (var (k, v) in run.TriggerParams)
+        {
+            result[k] = v;
+        }
+
+        return result;
+    }
+
+    private void Dispatch(DateTimeOffset at)
+    {
+        if (_ready.Count == 0 || _inFlight.Count >= _options.MaxParallel)
+        {
+            return;
+        }
+
+        List<RunKey>? toStart = null;
+        var planned = new Dictionary<string, int>(StringComparer.Ordinal);
+        var free = _options.MaxParallel - _inFlight.Count;
+        foreach (var key in _ready)
+        {
+            if (free == 0)
+            {
+                break;
+            }
+
+            var limit = _pipeline[key.Job].MaxParallel ?? int.MaxValue;
+            var running = _runningPerJob.GetValueOrDefault(key.Job) + planned.GetValueOrDefault(key.Job);
+            if (running >= limit)
+            {
+                continue;
+            }
+
+            planned[key.Job] = planned.GetValueOrDefault(key.Job) + 1;
+            (toStart ??= []).Add(key);
+            free--;
+        }
+
+        foreach (var key in toStart ?? [])
+        {
+            _ready.Remove(key);
+            Start(_runs[key], at);
+        }
+    }
+
+    private void Start(Run run, DateTimeOffset at)
+    {
+        var job = _pipeline[run.Key.Job];
+        var attempt = run with { Attempt = run.Attempt + 1 };
+        if (job.Run is not RunSpec.Command command)
+        {
+            Change(attempt with { State = RunState.Waiting }, "waiting", "external job: waiting for its marker");
+            return;
+        }
+
+        var values = Placeholders.BuiltIns(run.Key, attempt.RunId);
+        var argv = new List<string>(command.Argv.Count);
+        var missing = new List<string>();
+        foreach (var template in command.Argv)
+        {
+            Placeholders.TryRender(template, values, run.Params, out var arg, out var miss);
+            argv.Add(arg);
+            missing.AddRange(miss);
+        }
+
+        if (missing.Count > 0)
+        {
+            var reason = $"no value for {string.Join(", ", missing.Distinct().Select(m => "{" + m + "}"))} in run.command (activation error, not retried)";
+            Change(attempt with { State = RunState.Failed, FinishedAt = at, ActivatedAt = run.ActivatedAt ?? at, StartedAt = at, Reason = reason }, "failed", reason);
+            return;
+        }
+
+        var running = attempt with
+        {
+            State = RunState.Running,
+            ActivatedAt = run.ActivatedAt ?? at,
+            StartedAt = at,
+            NextRetryAt = null,
+            ExitCode = null,
+        };
+        _inFlight[run.Key] = (running.Generation, running.Attempt);
+        _runningPerJob[run.Key.Job] = _runningPerJob.GetValueOrDefault(run.Key.Job) + 1;
+        Change(running, "started", $"attempt {running.Attempt}");
+        _effects.Add(new StartRun(new Activation(run.Key, running.Generation, running.Attempt, running.RunId, argv, values, running.Params)));
+    }
+
+    private void OnExited(RunExited e)
+    {
+        if (!ReleaseSlot(e.Key, e.Generation, e.Attempt))
+        {
+            return;
+        }
+
+        var run = _runs.GetValueOrDefault(e.Key);
+        if (run is null || run.Generation != e.Generation || run.Attempt != e.Attempt || run.State != RunState.Running)
+        {
+            if (run is { IsDone: true } && e.ExitCode != 0)
+            {
+                Change(run with { ExitCode = e.ExitCode, Warnings = [.. run.Warnings, $"attempt {e.Attempt} exited with code {e.ExitCode} after its marker was written"] }, "exited", $"exit {e.ExitCode} after marker");
+            }
+
+            return;
+        }
+
+        if (e.ExitCode == 0)
+        {
+            MarkDone(e.Key, e.Marker ?? MarkerBody.Empty, e.At, exitCode: 0);
+            return;
+        }
+
+        Fail(run, e.ExitCode, $"exited with code {e.ExitCode}", e.At, retry: true);
+    }
+
+    private void OnNotStarted(RunNotStarted n)
+    {
+        if (!ReleaseSlot(n.Key, n.Generation, n.Attempt))
+        {
+            return;
+        }
+
+        var run = _runs.GetValueOrDefault(n.Key);
+        if (run is { State: RunState.Running } && run.Generation == n.Generation && run.Attempt == n.Attempt)
+        {
+            Fail(run, null, $"could not start: {n.Reason} (activation error, not retried)", n.At, retry: false);
+        }
+    }
+
+    private void Fail(Run run, int? exitCode, string reason, DateTimeOffset at, bool retry)
+    {
+        var job = _pipeline[run.Key.Job];
+        var failures = run.Failures + 1;
+        if (retry && failures <= job.Retries)
+        {
+            var delay = job.RetryBackoff * Math.Pow(2, failures - 1);
+            var due = at + delay;
+            _retries.Add((due, run.Key));
+            Change(run with { State = RunState.Queued, Failures = failures, ExitCode = exitCode, Reason = reason, NextRetryAt = due }, "retry", $"{reason}; retry {failures} of {job.Retries} at {due:O}");
+            return;
+        }
+
+        Change(run with { State = RunState.Failed, Failures = failures, ExitCode = exitCode, Reason = reason, FinishedAt = at, NextRetryAt = null }, "failed", reason);
+    }
+
+    private bool ReleaseSlot(RunKey key, int generation, int attempt)
+    {
+        if (!_inFlight.TryGetValue(key, out var slot) || slot != (generation, attempt))
+        {
+            return false;
+        }
+
+        _inFlight.Remove(key);
+        _runningPerJob[key.Job]--;
+        return true;
+    }
+
+    private void OnTrigger(TriggerRequested t)
+    {
+        if (!_pipeline.TryGetJob(t.Key.Job, out var job))
+        {
+            Warn($"trigger ignored: unknown job '{t.Key.Job}'");
+            return;
+        }
+
+        if (job.Grain != t.Key.Partition.Grain)
+        {
+            Warn($"trigger ignored: job '{job.Name}' is {job.Grain.ToString().ToLowerInvariant()}; partition {t.Key.Partition.Key} does not fit");
+            return;
+        }
+
+        if (job.Run is RunSpec.External)
+        {
+            Warn($"trigger ignored: '{job.Name}' is external; Cascade only tracks it (write its marker with `cascade done`)");
+            return;
+        }
+
+        var run = _runs.GetValueOrDefault(t.Key);
+        switch (run?.State)
+        {
+            case null or RunState.Waiting or RunState.Failed:
+                var fresh = (run ?? NewRun(t.Key, t.At)) with { TriggerParams = t.Params, Failures = 0, Reason = null };
+                Enqueue(fresh, "trigger", t.At);
+                break;
+            case RunState.Queued when run.NextRetryAt is { } due:
+                _retries.Remove((due, run.Key));
+                _ready.Add(run.Key);
+                Change(run with { NextRetryAt = null }, "queued", "triggered: retry now");
+                break;
+            case RunState.Queued or RunState.Running:
+                Warn($"trigger ignored: {t.Key} is already {run.State.ToString().ToLowerInvariant()}");
+                break;
+            case RunState.Succeeded:
+                Warn($"trigger ignored: {t.Key} already succeeded; to run it again, replay it");
+                break;
+        }
+    }
+
+    private void PromoteDueRetries(DateTimeOffset now)
+    {
+        while (_retries.Count > 0 && _retries.Min.At <= now)
+        {
+            var (_, key) = _retries.Min;
+            _retries.Remove(_retries.Min);
+            _ready.Add(key);
+        }
+    }
+
+    private void OnStarted(DateTimeOffset at)
+    {
+        var keys = _runs.Keys.Order().ToList();
+        foreach (var key in keys)
+        {
+            var run = _runs[key];
+            if (run.State == RunState.Running && !_inFlight.ContainsKey(key))
+            {
+                _ready.Add(key);
+                Change(run with { State = RunState.Queued, QueuedAt = at }, "interrupted", $"attempt {run.Attempt} was in flight when the scheduler stopped; queued again");
+            }
+        }
+
+        foreach (var key in keys)
+        {
+            if (_runs[key].State == RunState.Waiting)
+            {
+                Evaluate(key, at);
+            }
+        }
+
+        PromoteDueRetries(at);
+    }
+
+    private void Unqueue(RunKey key)
+    {
+        _ready.Remove(key);
+        if (_runs.TryGetValue(key, out var run) && run.NextRetryAt is { } due)
+        {
+            _retries.Remove((due, key));
+        }
+    }
+
+    private static Run NewRun(RunKey key, DateTimeOffset at) => new() { Key = key, CreatedAt = at, State = RunState.Waiting };
+
+    private void Change(Run run, string evt, string? detail)
+    {
+        _runs[run.Key] = run;
+        _effects.Add(new RunChanged(run, evt, detail));
+    }
+
+    private void Warn(string message) => _effects.Add(new Warning(message));
+}

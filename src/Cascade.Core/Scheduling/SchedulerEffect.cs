@@ -1,0 +1,18 @@
+namespace Cascade.Core.Scheduling;
+
+/// <summary>What the scheduler asks the engine to do, in order.</summary>
+public abstract record SchedulerEffect
+{
+    private SchedulerEffect()
+    {
+    }
+
+    /// <summary>Store this run (and append <paramref name="Event"/> to its history) before any later <see cref="StartRun"/>.</summary>
+    public sealed record RunChanged(Run Run, string Event, string? Detail) : SchedulerEffect;
+
+    /// <summary>Start an attempt. Its run's change was emitted before this effect.</summary>
+    public sealed record StartRun(Activation Activation) : SchedulerEffect;
+
+    /// <summary>Something was ignored; log it and count it.</summary>
+    public sealed record Warning(string Message) : SchedulerEffect;
+}

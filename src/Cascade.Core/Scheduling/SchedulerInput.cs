@@ -1,0 +1,29 @@
+using Cascade.Core.Markers;
+using Cascade.Core.Model;
+
+namespace Cascade.Core.Scheduling;
+
+/// <summary>Facts in the past tense that the scheduler reacts to; each carries the time it happened.</summary>
+public abstract record SchedulerInput(DateTimeOffset At)
+{
+    /// <summary>A done marker exists for <paramref name="Key"/> (first sight or a duplicate).</summary>
+    public sealed record MarkerObserved(RunKey Key, MarkerBody Body, DateTimeOffset At) : SchedulerInput(At);
+
+    /// <summary>A started attempt's process ended. <paramref name="Marker"/> is its marker's body on exit 0.</summary>
+    public sealed record RunExited(RunKey Key, int Generation, int Attempt, int ExitCode, MarkerBody? Marker, DateTimeOffset At) : SchedulerInput(At);
+
+    /// <summary>An attempt could not be started at all (program not found, not executable…).</summary>
+    public sealed record RunNotStarted(RunKey Key, int Generation, int Attempt, string Reason, DateTimeOffset At) : SchedulerInput(At);
+
+    /// <summary>Someone asked to activate a run now, without checking its inputs.</summary>
+    public sealed record TriggerRequested(RunKey Key, IReadOnlyDictionary<string, string> Params, DateTimeOffset At) : SchedulerInput(At);
+
+    /// <summary>The clock reached <see cref="SchedulerInput.At"/>: due retries become runnable.</summary>
+    public sealed record TimePassed(DateTimeOffset At) : SchedulerInput(At);
+
+    /// <summary>
+    /// A scheduler process took over the state after the store was rescanned: attempts that were
+    /// in flight when the previous process stopped are queued again (at-least-once).
+    /// </summary>
+    public sealed record SchedulerStarted(DateTimeOffset At) : SchedulerInput(At);
+}

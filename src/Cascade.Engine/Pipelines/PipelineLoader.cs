@@ -1,0 +1,406 @@
+using System.Globalization;
+using Cascade.Core.Markers;
+using Cascade.Core.Model;
+using Cascade.Core.Pipelines;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Cascade.Engine.Pipelines;
+
+/// <summary>
+/// Reads <c>cascade.yaml</c> into a <see cref="PipelineDefinition"/> and validates it. Every error
+/// names the file, line and column; loading never throws for a bad file.
+/// </summary>
+public static class PipelineLoader
+{
+    private static readonly string[] TopKeys = ["timezone", "markers", "state", "defaults", "jobs"];
+    private static readonly string[] JobKeys = ["description", "after", "grain", "start", "params", "run", "retries", "retry_backoff", "max_parallel"];
+    private static readonly string[] DefaultKeys = ["retries", "retry_backoff", "max_parallel"];
+    private static readonly string[] MarkerKeys = ["folder", "layout", "rescan_interval"];
+
+    public static PipelineResult LoadFile(string path)
+    {
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            return new PipelineResult(null, [new ValidationError(path, SourceLocation.None, "file not found (create one with `cascade init`)")]);
+        }
+
+        return Load(File.ReadAllText(full), full);
+    }
+
+    public static PipelineResult Load(string yaml, string sourcePath)
+    {
+        var errors = new List<ValidationError>();
+        var reader = new Reader(sourcePath, errors);
+        PipelineDefinition? definition = null;
+        try
+        {
+            var stream = new YamlStream();
+            stream.Load(new StringReader(yaml));
+            if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+            {
+                errors.Add(new ValidationError(sourcePath, new SourceLocation(1, 1), "the pipeline file must be a mapping with a 'jobs' key"));
+            }
+            else
+            {
+                definition = reader.ReadPipeline(root);
+            }
+        }
+        catch (YamlException e)
+        {
+            var message = e.InnerException?.Message ?? e.Message;
+            var at = new SourceLocation((int)e.Start.Line, (int)e.Start.Column);
+            errors.Add(new ValidationError(sourcePath, at, $"YAML syntax error: {Clean(message)}"));
+        }
+
+        if (errors.Count > 0 || definition is null)
+        {
+            return new PipelineResult(null, errors);
+        }
+
+        return Pipeline.Create(definition);
+    }
+
+    private static string Clean(string message)
+    {
+        // YamlDotNet prefixes "(Line: x, Col: y, Idx: z) - (…): "; the position is printed separately.
+        var i = message.LastIndexOf("): ", StringComparison.Ordinal);
+        return i >= 0 ? message[(i + 3)..] : message;
+    }
+
+    private sealed class Reader(string file, List<ValidationError> errors)
+    {
+        private static SourceLocation At(YamlNode node) => new((int)node.Start.Line, (int)node.Start.Column);
+
+        private void Error(YamlNode node, string message) => errors.Add(new ValidationError(file, At(node), message));
+
+        public PipelineDefinition? ReadPipeline(YamlMappingNode root)
+        {
+            CheckKeys(root, TopKeys, "top level");
+            var timezone = "UTC";
+            if (Get(root, "timezone") is { } tzNode && Scalar(tzNode, "timezone") is { } tz)
+            {
+                if (!TimeZoneInfo.TryFindSystemTimeZoneById(tz, out _))
+                {
+                    Error(tzNode, $"unknown time zone '{tz}' (use an IANA name such as UTC or Europe/Berlin)");
+                }
+
+                timezone = tz;
+            }
+
+            var folder = "./markers";
+            var layout = MarkerLayout.Default;
+            var rescan = TimeSpan.FromSeconds(30);
+            if (Get(root, "markers") is { } markersNode)
+            {
+                if (markersNode is not YamlMappingNode markers)
+                {
+                    Error(markersNode, "'markers' must be a mapping (folder, layout)");
+                }
+                else
+                {
+                    CheckKeys(markers, MarkerKeys, "markers");
+                    folder = OptionalScalar(markers, "folder") ?? folder;
+                    if (Get(markers, "layout") is { } layoutNode && Scalar(layoutNode, "markers.layout") is { } pattern)
+                    {
+                        if (MarkerLayout.TryParse(pattern, out var parsed, out var problem))
+                        {
+                            layout = parsed!;
+                        }
+                        else
+                        {
+                            Error(layoutNode, problem!);
+                        }
+                    }
+
+                    rescan = DurationValue(markers, "rescan_interval") ?? rescan;
+                }
+            }
+
+            var state = OptionalScalar(root, "state") ?? "sqlite:.cascade/state.db";
+            if (Get(root, "state") is { } stateNode && !state.StartsWith("sqlite:", StringComparison.Ordinal))
+            {
+                Error(stateNode, $"state '{state}' is not supported: use sqlite:PATH");
+            }
+
+            var defaults = new JobDefaults(0, TimeSpan.FromSeconds(30), null);
+            if (Get(root, "defaults") is { } defaultsNode)
+            {
+                if (defaultsNode is YamlMappingNode d)
+                {
+                    CheckKeys(d, DefaultKeys, "defaults");
+                    defaults = new JobDefaults(
+                        IntValue(d, "retries") ?? defaults.Retries,
+                        DurationValue(d, "retry_backoff") ?? defaults.RetryBackoff,
+                        IntValue(d, "max_parallel"));
+                }
+                else
+                {
+                    Error(defaultsNode, "'defaults' must be a mapping");
+                }
+            }
+
+            var jobs = new List<JobDefinition>();
+            if (Get(root, "jobs") is not { } jobsNode)
+            {
+                errors.Add(new ValidationError(file, At(root), "the pipeline has no 'jobs' mapping"));
+            }
+            else if (jobsNode is not YamlMappingNode jobsMap)
+            {
+                Error(jobsNode, "'jobs' must be a mapping of job names to their settings");
+            }
+            else
+            {
+                foreach (var (keyNode, valueNode) in jobsMap.Children)
+                {
+                    if (ReadJob(keyNode, valueNode, defaults) is { } job)
+                    {
+                        jobs.Add(job);
+                    }
+                }
+            }
+
+            return new PipelineDefinition
+            {
+                SourcePath = file,
+                Jobs = jobs,
+                Layout = layout,
+                MarkerFolder = folder,
+                State = state,
+                TimeZone = timezone,
+                RescanInterval = rescan,
+            };
+        }
+
+        private JobDefinition? ReadJob(YamlNode keyNode, YamlNode valueNode, JobDefaults defaults)
+        {
+            var name = (keyNode as YamlScalarNode)?.Value ?? string.Empty;
+            if (valueNode is not YamlMappingNode job)
+            {
+                Error(valueNode, $"job '{name}' must be a mapping with at least 'run'");
+                return null;
+            }
+
+            CheckKeys(job, JobKeys, $"job '{name}'");
+            var grain = Grain.Daily;
+            if (Get(job, "grain") is { } grainNode)
+            {
+                switch (Scalar(grainNode, "grain"))
+                {
+                    case "daily": grain = Grain.Daily; break;
+                    case "hourly": grain = Grain.Hourly; break;
+                    case var other: Error(grainNode, $"job '{name}': grain '{other}' is not daily or hourly"); break;
+                }
+            }
+
+            DateOnly? start = null;
+            if (Get(job, "start") is { } startNode && Scalar(startNode, "start") is { } startText)
+            {
+                if (DateOnly.TryParseExact(startText, ["yyyy-MM-dd", "yyyyMMdd"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var s))
+                {
+                    start = s;
+                }
+                else
+                {
+                    Error(startNode, $"job '{name}': start '{startText}' is not a date (YYYY-MM-DD)");
+                }
+            }
+
+            return new JobDefinition
+            {
+                Name = name,
+                Grain = grain,
+                After = ReadAfter(job, name),
+                Start = start,
+                Params = ReadParams(job, name),
+                Run = ReadRun(job, name, keyNode) ?? new RunSpec.External(),
+                Retries = IntValue(job, "retries") ?? defaults.Retries,
+                RetryBackoff = DurationValue(job, "retry_backoff") ?? defaults.RetryBackoff,
+                MaxParallel = IntValue(job, "max_parallel") ?? defaults.MaxParallel,
+                Location = At(keyNode),
+            };
+        }
+
+        private List<Dependency> ReadAfter(YamlMappingNode job, string name)
+        {
+            var result = new List<Dependency>();
+            if (Get(job, "after") is not { } afterNode)
+            {
+                return result;
+            }
+
+            if (afterNode is not YamlSequenceNode seq)
+            {
+                Error(afterNode, $"job '{name}': 'after' must be a list of job names or {{job, offset}} entries");
+                return result;
+            }
+
+            foreach (var entry in seq.Children)
+            {
+                switch (entry)
+                {
+                    case YamlScalarNode s when !string.IsNullOrWhiteSpace(s.Value):
+                        result.Add(new Dependency(s.Value!, 0, At(s)));
+                        break;
+                    case YamlMappingNode m:
+                        CheckKeys(m, ["job", "offset"], $"an 'after' entry of job '{name}'");
+                        var upstream = OptionalScalar(m, "job");
+                        if (upstream is null)
+                        {
+                            Error(m, $"job '{name}': an 'after' entry needs 'job'");
+                            break;
+                        }
+
+                        result.Add(new Dependency(upstream, IntValue(m, "offset") ?? 0, At(m)));
+                        break;
+                    default:
+                        Error(entry, $"job '{name}': 'after' entries are job names or {{job, offset}}");
+                        break;
+                }
+            }
+
+            return result;
+        }
+
+        private SortedDictionary<string, string> ReadParams(YamlMappingNode job, string name)
+        {
+            var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            if (Get(job, "params") is not { } node)
+            {
+                return result;
+            }
+
+            if (node is not YamlMappingNode map)
+            {
+                Error(node, $"job '{name}': 'params' must be a mapping of names to strings");
+                return result;
+            }
+
+            foreach (var (k, v) in map.Children)
+            {
+                if (k is YamlScalarNode { Value: { } key } && v is YamlScalarNode { Value: var value })
+                {
+                    result[key] = value ?? string.Empty;
+                }
+                else
+                {
+                    Error(v, $"job '{name}': params values must be strings");
+                }
+            }
+
+            return result;
+        }
+
+        private RunSpec? ReadRun(YamlMappingNode job, string name, YamlNode keyNode)
+        {
+            if (Get(job, "run") is not { } runNode)
+            {
+                Error(keyNode, $"job '{name}' has no 'run' (use run: {{ command: [program, args…] }} or run: external)");
+                return null;
+            }
+
+            if (runNode is YamlScalarNode { Value: "external" })
+            {
+                return new RunSpec.External();
+            }
+
+            if (runNode is not YamlMappingNode run)
+            {
+                Error(runNode, $"job '{name}': 'run' must be 'external' or a mapping with 'command'");
+                return null;
+            }
+
+            CheckKeys(run, ["command"], $"run of job '{name}'");
+            if (Get(run, "command") is not { } commandNode)
+            {
+                Error(run, $"job '{name}': 'run' needs 'command' (a list: [program, arg…])");
+                return null;
+            }
+
+            if (commandNode is not YamlSequenceNode argv)
+            {
+                Error(commandNode, $"job '{name}': run.command must be a list of arguments, e.g. [python3, jobs/x.py, \"{{date}}\"] (no shell is used)");
+                return null;
+            }
+
+            var args = new List<string>();
+            foreach (var arg in argv.Children)
+            {
+                if (arg is YamlScalarNode { Value: { } v })
+                {
+                    args.Add(v);
+                }
+                else
+                {
+                    Error(arg, $"job '{name}': every run.command argument must be a string");
+                }
+            }
+
+            return new RunSpec.Command(args);
+        }
+
+        private void CheckKeys(YamlMappingNode map, string[] known, string where)
+        {
+            foreach (var key in map.Children.Keys)
+            {
+                var k = (key as YamlScalarNode)?.Value;
+                if (k is null || !known.Contains(k))
+                {
+                    Error(key, $"unknown key '{k}' in {where} (known: {string.Join(", ", known)})");
+                }
+            }
+        }
+
+        private static YamlNode? Get(YamlMappingNode map, string key) =>
+            map.Children.TryGetValue(new YamlScalarNode(key), out var node) ? node : null;
+
+        private string? Scalar(YamlNode node, string what)
+        {
+            if (node is YamlScalarNode { Value: { } v })
+            {
+                return v;
+            }
+
+            Error(node, $"'{what}' must be a single value");
+            return null;
+        }
+
+        private string? OptionalScalar(YamlMappingNode map, string key) =>
+            Get(map, key) is { } node ? Scalar(node, key) : null;
+
+        private int? IntValue(YamlMappingNode map, string key)
+        {
+            if (Get(map, key) is not { } node || Scalar(node, key) is not { } text)
+            {
+                return null;
+            }
+
+            if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+            {
+                return value;
+            }
+
+            Error(node, $"'{key}' must be a whole number, not '{text}'");
+            return null;
+        }
+
+        private TimeSpan? DurationValue(YamlMappingNode map, string key)
+        {
+            if (Get(map, key) is not { } node || Scalar(node, key) is not { } text)
+            {
+                return null;
+            }
+
+            if (Duration.TryParse(text, out var value))
+            {
+                return value;
+            }
+
+            Error(node, $"'{key}': '{text}' is not a duration (e.g. 30s, 5m, 6h, 1h30m, 2d)");
+            return null;
+        }
+    }
+
+    private sealed record JobDefaults(int Retries, TimeSpan RetryBackoff, int? MaxParallel);
+}
