@@ -27,6 +27,7 @@ public sealed class Scheduler
     private readonly Dictionary<RunKey, (int Generation, int Attempt)> _inFlight = [];
     private readonly Dictionary<string, int> _runningPerJob = new(StringComparer.Ordinal);
     private List<SchedulerEffect> _effects = [];
+    private bool _stopping;
 
     public Scheduler(Pipeline pipeline, SchedulerOptions options, IEnumerable<Run>? restored = null)
     {
@@ -92,6 +93,9 @@ public sealed class Scheduler
                 break;
             case SchedulerStarted s:
                 OnStarted(s.At);
+                break;
+            case StopRequested:
+                _stopping = true;
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(input), input, "unknown input");
@@ -225,7 +229,7 @@ public sealed class Scheduler
 
     private void Dispatch(DateTimeOffset at)
     {
-        if (_ready.Count == 0 || _inFlight.Count >= _options.MaxParallel)
+        if (_stopping || _ready.Count == 0 || _inFlight.Count >= _options.MaxParallel)
         {
             return;
         }

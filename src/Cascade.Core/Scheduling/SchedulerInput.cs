@@ -26,4 +26,7 @@ public abstract record SchedulerInput(DateTimeOffset At)
     /// in flight when the previous process stopped are queued again (at-least-once).
     /// </summary>
     public sealed record SchedulerStarted(DateTimeOffset At) : SchedulerInput(At);
+
+    /// <summary>The scheduler is stopping: start nothing more; attempts in flight may still report.</summary>
+    public sealed record StopRequested(DateTimeOffset At) : SchedulerInput(At);
 }

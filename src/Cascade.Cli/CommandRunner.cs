@@ -1,0 +1,37 @@
+using Cascade.Engine.State;
+
+namespace Cascade.Cli;
+
+/// <summary>Runs a command body and turns user errors into one line on stderr and exit code 1.</summary>
+internal static class CommandRunner
+{
+    public static async Task<int> RunAsync(Func<Task<int>> body)
+    {
+        try
+        {
+            return await body();
+        }
+        catch (CliException e)
+        {
+            await Console.Error.WriteLineAsync(e.Raw ? e.Message : "error: " + e.Message);
+            return e.ExitCode;
+        }
+        catch (StateStoreException e)
+        {
+            await Console.Error.WriteLineAsync("error: " + e.Message);
+            return 1;
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("cancelled");
+            return 130;
+        }
+#pragma warning disable CA1031 // the last line of defence: a bug gets a report, not a bare crash
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            await Console.Error.WriteLineAsync($"internal error (please report it): {e}");
+            return 70;
+        }
+    }
+}

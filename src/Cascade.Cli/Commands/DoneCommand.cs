@@ -1,0 +1,51 @@
+using System.CommandLine;
+using System.Text.Json;
+using Cascade.Core.Markers;
+
+namespace Cascade.Cli.Commands;
+
+internal static class DoneCommand
+{
+    public static Command Create()
+    {
+        var job = CommonOptions.JobArgument();
+        var partition = CommonOptions.PartitionArgument();
+        var meta = CommonOptions.KeyValues("--meta", "Metadata shown in status (repeatable); numbers and true/false stay JSON values");
+        var param = CommonOptions.KeyValues("--param", "A param passed to downstream runs of this partition (repeatable)");
+        var command = new Command("done", "Write a done marker: the job is done for the partition; downstream jobs react") { job, partition, meta, param };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(async () =>
+        {
+            var ws = Workspace.Load(parse.GetValue(CommonOptions.File)!);
+            var key = ws.Key(parse.GetValue(job)!, parse.GetValue(partition)!);
+            var body = new MarkerBody
+            {
+                Params = CommonOptions.ParseKeyValues(parse.GetValue(param)!, "--param"),
+                Meta = new SortedDictionary<string, JsonElement>(
+                    CommonOptions.ParseKeyValues(parse.GetValue(meta)!, "--meta").ToDictionary(kv => kv.Key, kv => MetaValue(kv.Value)),
+                    StringComparer.Ordinal),
+            };
+            var store = ws.Markers(TimeProvider.System);
+            await store.WriteAsync(key, body, ct);
+            Console.WriteLine($"marker written: {Workspace.Relative(store.Locate(key))}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static JsonElement MetaValue(string text)
+    {
+        if (text is "true" or "false" || double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _))
+        {
+            try
+            {
+                return JsonDocument.Parse(text).RootElement.Clone();
+            }
+            catch (JsonException)
+            {
+                // not a JSON literal after all (e.g. "1e"): keep it a string
+            }
+        }
+
+        return JsonSerializer.SerializeToElement(text);
+    }
+}

@@ -1,0 +1,169 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Cascade.Cli.Output;
+using Cascade.Core.Model;
+using Cascade.Core.Scheduling;
+using Cascade.Engine.Executors.Process;
+using Cascade.Engine.Runtime;
+using Microsoft.Extensions.Logging;
+
+namespace Cascade.Cli.Commands;
+
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var untilIdle = new Option<bool>("--until-idle") { Description = "Exit once nothing is queued or running and no retry is pending (runs waiting for inputs stay waiting)" };
+        var maxParallel = new Option<int>("--max-parallel", "-j") { Description = "At most N commands at once over all jobs", DefaultValueFactory = _ => 8 };
+        var noWeb = new Option<bool>("--no-web") { Description = "Do not serve the HTTP API and dashboard" };
+        var urls = new Option<string>("--urls") { Description = "Where the HTTP API would listen", DefaultValueFactory = _ => "http://127.0.0.1:5170" };
+        var grace = new Option<string>("--shutdown-grace") { Description = "On SIGINT/SIGTERM, how long running commands may finish before they are killed (and queued again on the next start)", DefaultValueFactory = _ => "30s" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only warnings, failures and the summary" };
+        var command = new Command("run", "Run the scheduler: react to done markers, start jobs whose inputs are all done, retry failures")
+        {
+            untilIdle, maxParallel, noWeb, urls, grace, quiet,
+        };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(async () =>
+        {
+            var ws = Workspace.Load(parse.GetValue(CommonOptions.File)!);
+            if (parse.GetValue(maxParallel) is var mp && mp < 1)
+            {
+                throw new CliException($"--max-parallel must be 1 or more, not {mp}");
+            }
+
+            if (!Duration.TryParse(parse.GetValue(grace), out var shutdownGrace))
+            {
+                throw new CliException($"--shutdown-grace '{parse.GetValue(grace)}' is not a duration (e.g. 30s, 2m)");
+            }
+
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            void Stop(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                if (!stop.IsCancellationRequested)
+                {
+                    Console.Error.WriteLine($"stopping: no new runs; running commands get {Duration.Format(shutdownGrace)} to finish (send the signal again to stop waiting)");
+                    stop.Cancel();
+                }
+            }
+
+            using var lockFile = SchedulerLock.Acquire(ws.StatePath);
+            using var loggerFactory = LoggerFactory.Create(b => b
+                .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; o.UseUtcTimestamp = true; })
+                .AddFilter((_, level) => level >= LogLevel.Warning)
+                .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+            var logger = loggerFactory.CreateLogger("cascade");
+            var time = TimeProvider.System;
+            await using var store = await ws.OpenStateAsync(time, ct);
+            var options = new EngineOptions
+            {
+                MaxParallel = mp,
+                UntilIdle = parse.GetValue(untilIdle),
+                ShutdownGrace = shutdownGrace,
+                RescanInterval = ws.Pipeline.Definition.RescanInterval,
+                LogDirectory = ws.LogDirectory,
+            };
+            using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(time, logger), new ProcessExecutor(ws.BaseDirectory), time, logger);
+            var printer = new RunPrinter(parse.GetValue(quiet), ws);
+            service.RunChanged += printer.OnChanged;
+            service.Ready += printer.OnReady;
+
+            Console.WriteLine($"cascade run: {ws.Pipeline.Jobs.Count} jobs from {Workspace.Relative(ws.File)}; markers in {Workspace.Relative(ws.MarkerFolder)}; state in {Workspace.Relative(ws.StatePath)}; max-parallel {mp}{(options.UntilIdle ? "; until idle" : string.Empty)}");
+            if (!parse.GetValue(noWeb) && !options.UntilIdle)
+            {
+                Console.WriteLine("(this build has no HTTP API; use the CLI commands alongside)");
+            }
+
+            await service.RunAsync(stop.Token);
+            printer.PrintSummary(stopped: stop.IsCancellationRequested);
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Prints one line per committed change a person cares about, and a summary at the end.</summary>
+    private sealed class RunPrinter(bool quiet, Workspace ws)
+    {
+        private readonly Dictionary<RunKey, Run> _touched = [];
+        private int _startupDone;
+        private bool _ready;
+
+        private readonly List<(string Line, bool Error)> _startupLines = [];
+
+        public void OnReady()
+        {
+            _ready = true;
+            Console.WriteLine($"{Stamp()} ready: {_startupDone} run(s) found done by markers in the store");
+            foreach (var (line, error) in _startupLines)
+            {
+                (error ? Console.Error : Console.Out).WriteLine(line);
+            }
+
+            _startupLines.Clear();
+        }
+
+        public void OnChanged(SchedulerEffect.RunChanged change)
+        {
+            var run = change.Run;
+            if (!_ready && change.Event == "succeeded" && run.Attempt == 0)
+            {
+                _startupDone++;
+                return;
+            }
+
+            _touched[run.Key] = run;
+            var what = change.Event switch
+            {
+                "started" => $"started (attempt {run.Attempt}{(run.Cause == "trigger" ? ", triggered" : string.Empty)})",
+                "succeeded" when run.Attempt == 0 => "done (marker)",
+                "succeeded" => $"succeeded in {Elapsed(run)}",
+                "retry" => $"failed ({run.Reason}); retry at {run.NextRetryAt:HH:mm:ss}Z — cascade logs {run.Key.Job} {run.Key.Partition.Key}",
+                "failed" => $"FAILED: {run.Reason} — cascade logs {run.Key.Job} {run.Key.Partition.Key}",
+                "interrupted" => "was running when the last scheduler stopped; queued again",
+                "exited" => change.Detail ?? "exited",
+                _ => null,
+            };
+            if (what is null || (quiet && change.Event is not ("failed" or "retry")))
+            {
+                return;
+            }
+
+            var line = $"{Stamp()} {run.Key.Job} {run.Key.Partition.Key}  {what}";
+            if (!_ready)
+            {
+                _startupLines.Add((line, change.Event is "failed" or "retry"));
+            }
+            else if (change.Event is "failed" or "retry")
+            {
+                Console.Error.WriteLine(line);
+            }
+            else
+            {
+                Console.WriteLine(line);
+            }
+        }
+
+        public void PrintSummary(bool stopped)
+        {
+            var counts = _touched.Values.GroupBy(r => r.State).OrderBy(g => g.Key).Select(g => $"{g.Count()} {States.Name(g.Key)}").ToList();
+            var verb = stopped ? "stopped" : "idle";
+            Console.WriteLine(counts.Count == 0
+                ? $"{verb}: nothing to do (no run changed). See `cascade status`."
+                : $"{verb}: {string.Join(", ", counts)} — `cascade status` for all runs");
+            var waiting = _touched.Values.Where(r => r.State == RunState.Waiting).Take(3).ToList();
+            foreach (var run in waiting)
+            {
+                Console.WriteLine($"  {run.Key.Job} {run.Key.Partition.Key} is waiting for inputs: cascade why {run.Key.Job} {run.Key.Partition.Key}");
+            }
+
+            _ = ws;
+        }
+
+        private static string Elapsed(Run run) =>
+            run is { StartedAt: { } s, FinishedAt: { } f } ? $"{(f - s).TotalSeconds:0.00}s" : "?";
+
+        private static string Stamp() => TimeProvider.System.GetUtcNow().ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,121 @@
+using System.CommandLine;
+using System.Text.Json;
+using Cascade.Cli.Output;
+using Cascade.Core.Scheduling;
+using Cascade.Engine.State;
+using Spectre.Console;
+
+namespace Cascade.Cli.Commands;
+
+internal static class StatusCommand
+{
+    public static Command Create()
+    {
+        var partition = new Option<string?>("--partition", "-p") { Description = "Only this partition" };
+        var job = new Option<string?>("--job", "-j") { Description = "Only this job" };
+        var state = new Option<string?>("--state", "-s") { Description = "Only runs in this state (waiting, queued, running, succeeded, failed)" };
+        var json = CommonOptions.Json();
+        var command = new Command("status", "Runs and their states (the latest generation of each job and partition)") { partition, job, state, json };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(async () =>
+        {
+            var ws = Workspace.Load(parse.GetValue(CommonOptions.File)!);
+            var query = new RunQuery();
+            if (parse.GetValue(job) is { } j)
+            {
+                query = query with { Job = ws.Job(j).Name };
+            }
+
+            if (parse.GetValue(partition) is { } p)
+            {
+                query = query with { Partition = CommonOptions.ParsePartition(p).Key };
+            }
+
+            if (parse.GetValue(state) is { } s)
+            {
+                query = States.TryParse(s, out var st)
+                    ? query with { State = st }
+                    : throw new CliException($"unknown state '{s}' (waiting, queued, running, succeeded, failed)");
+            }
+
+            await using var store = await ws.OpenStateAsync(TimeProvider.System, ct);
+            var runs = await store.QueryRunsAsync(query, ct);
+            if (parse.GetValue(json))
+            {
+                PrintJson(runs);
+            }
+            else
+            {
+                PrintTable(runs);
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static void PrintJson(IReadOnlyList<Run> runs)
+    {
+        using var stdout = Console.OpenStandardOutput();
+        using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartArray();
+            foreach (var run in runs)
+            {
+                RunJson.Write(w, run);
+            }
+
+            w.WriteEndArray();
+        }
+
+        stdout.WriteByte((byte)'\n');
+    }
+
+    private static void PrintTable(IReadOnlyList<Run> runs)
+    {
+        if (runs.Count == 0)
+        {
+            Console.WriteLine("No runs yet. Runs appear once a marker is observed or a job is triggered by `cascade run`.");
+            return;
+        }
+
+        var now = TimeProvider.System.GetUtcNow();
+        var table = new Table().Border(TableBorder.Simple)
+            .AddColumns("JOB", "PARTITION", "STATE", "ATTEMPT", "ACTIVATED", "FINISHED", "NOTE");
+        foreach (var run in runs)
+        {
+            table.AddRow(
+                Markup.Escape(run.Key.Job),
+                run.Key.Partition.Key,
+                States.Markup(run.State),
+                run.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                States.Ago(run.ActivatedAt, now),
+                States.Ago(run.FinishedAt, now),
+                Markup.Escape(Note(run)));
+        }
+
+        AnsiConsole.Write(table);
+        var counts = runs.GroupBy(r => r.State).OrderBy(g => g.Key).Select(g => $"{g.Count()} {States.Name(g.Key)}");
+        Console.WriteLine($"{runs.Count} run(s): {string.Join(", ", counts)}");
+    }
+
+    private static string Note(Run run)
+    {
+        var parts = new List<string>();
+        if (run.NextRetryAt is { } retry)
+        {
+            parts.Add($"retry at {retry.ToUniversalTime():HH:mm:ss}Z after exit {run.ExitCode}");
+        }
+        else if (run.Reason is { } reason)
+        {
+            parts.Add(reason);
+        }
+
+        if (run.Cause == "trigger")
+        {
+            parts.Add("triggered");
+        }
+
+        parts.AddRange(run.Warnings.Select(w => "warning: " + w));
+        return string.Join("; ", parts);
+    }
+}

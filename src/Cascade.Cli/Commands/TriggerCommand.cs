@@ -1,0 +1,33 @@
+using System.CommandLine;
+using Cascade.Core.Pipelines;
+using Cascade.Engine.State;
+
+namespace Cascade.Cli.Commands;
+
+internal static class TriggerCommand
+{
+    public static Command Create()
+    {
+        var job = CommonOptions.JobArgument();
+        var partition = CommonOptions.PartitionArgument();
+        var param = CommonOptions.KeyValues("--param", "A param for this run, winning over every other source (repeatable)");
+        var command = new Command("trigger", "Activate a job for a partition now. Its inputs are NOT checked.") { job, partition, param };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(async () =>
+        {
+            var ws = Workspace.Load(parse.GetValue(CommonOptions.File)!);
+            var key = ws.Key(parse.GetValue(job)!, parse.GetValue(partition)!);
+            if (ws.Pipeline[key.Job].Run is RunSpec.External)
+            {
+                throw new CliException($"'{key.Job}' is an external job: Cascade never starts it. Mark it done with `cascade done {key.Job} {key.Partition.Key}`.");
+            }
+
+            var prms = CommonOptions.ParseKeyValues(parse.GetValue(param)!, "--param");
+            await using var store = await ws.OpenStateAsync(TimeProvider.System, ct);
+            var id = await store.EnqueueRequestAsync(new Request(Request.Trigger, key, prms, TimeProvider.System.GetUtcNow()), ct);
+            Console.WriteLine($"trigger requested for {key.Job} {key.Partition.Key} (request {id}; its inputs are not checked).");
+            Console.WriteLine("A running `cascade run` starts it within a second; otherwise the next `cascade run` does.");
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,153 @@
+using System.CommandLine;
+using Cascade.Cli.Output;
+using Cascade.Core.Model;
+using Cascade.Core.Pipelines;
+using Cascade.Core.Scheduling;
+using Cascade.Engine.Markers;
+using Cascade.Engine.State;
+
+namespace Cascade.Cli.Commands;
+
+internal static class WhyCommand
+{
+    public static Command Create()
+    {
+        var job = CommonOptions.JobArgument();
+        var partition = CommonOptions.PartitionArgument();
+        var command = new Command("why", "Explain why a run is (not) running: each input done or missing, attempts, retries") { job, partition };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(async () =>
+        {
+            var ws = Workspace.Load(parse.GetValue(CommonOptions.File)!);
+            var key = ws.Key(parse.GetValue(job)!, parse.GetValue(partition)!);
+            await using var store = await ws.OpenStateAsync(TimeProvider.System, ct);
+            var markers = ws.Markers(TimeProvider.System);
+            foreach (var line in await ExplainAsync(ws.Pipeline, key, store, markers, ct))
+            {
+                Console.WriteLine(line);
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    public static async Task<List<string>> ExplainAsync(Pipeline pipeline, RunKey key, IRunStore store, IMarkerStore markers, CancellationToken ct)
+    {
+        var lines = new List<string>();
+        var job = pipeline[key.Job];
+        var run = await store.GetRunAsync(key, ct);
+        lines.Add($"{key.Job} {key.Partition.Key}: {Headline(run, job)}");
+        if (run is not null)
+        {
+            lines.AddRange(Details(run, key));
+        }
+
+        if (pipeline.IsBeforeStart(key))
+        {
+            lines.Add($"  this partition is before the job's start ({pipeline.EffectiveStart(key.Job):yyyy-MM-dd}): no run is created for it automatically");
+        }
+
+        if (job.IsRoot)
+        {
+            lines.Add(job.Run is RunSpec.External
+                ? "  an external root job: Cascade never starts it; it is done when its marker is written (`cascade done`)"
+                : $"  a root job: it starts with `cascade trigger {key.Job} {key.Partition.Key}` or is done when its marker is written");
+            return lines;
+        }
+
+        var inputs = pipeline.InputsOf(key);
+        var states = new List<(InputRequirement Input, string Status, bool Ok)>();
+        foreach (var input in inputs)
+        {
+            var up = await store.GetRunAsync(input.Key, ct);
+            if (up is { IsDone: true })
+            {
+                states.Add((input, $"done {States.Ago(up.FinishedAt, default)}", true));
+            }
+            else if (pipeline.IsSatisfiedByStart(key, input))
+            {
+                states.Add((input, "satisfied: before the start of the chain", true));
+            }
+            else if (await markers.ReadAsync(input.Key, ct) is not null)
+            {
+                states.Add((input, "marker present, not yet seen by a scheduler (start `cascade run`)", true));
+            }
+            else
+            {
+                states.Add((input, up is null ? "missing: no marker yet" : $"missing: {States.Name(up.State)}", false));
+            }
+        }
+
+        var done = states.Count(s => s.Ok);
+        lines.Add($"  inputs: {done} of {states.Count} done");
+        foreach (var group in states.GroupBy(s => s.Input.AfterIndex))
+        {
+            var dep = group.First().Input.Dependency;
+            var offset = dep.Offset == 0 ? string.Empty : $" (offset {dep.Offset})";
+            if (group.Count() == 1)
+            {
+                var (input, status, ok) = group.First();
+                lines.Add($"    {(ok ? "✔" : "✘")} {input.Key.Job} {input.Key.Partition.Key}{offset}: {status}");
+                continue;
+            }
+
+            var missing = group.Where(s => !s.Ok).Select(s => s.Input.Key.Partition.Key).ToList();
+            var first = group.First().Input.Key.Partition.Key;
+            var last = group.Last().Input.Key.Partition.Key;
+            lines.Add(missing.Count == 0
+                ? $"    ✔ {dep.Job} {first}..{last}{offset}: all {group.Count()} done"
+                : $"    ✘ {dep.Job} {first}..{last}{offset}: {group.Count() - missing.Count} of {group.Count()} done; missing {Summarize(missing)}");
+        }
+
+        if (run is null && done < states.Count)
+        {
+            lines.Add("  no run yet: it is created (waiting) when its first input is done, and starts when all are");
+        }
+
+        return lines;
+    }
+
+    private static string Headline(Run? run, JobDefinition job) => run switch
+    {
+        null => "no run yet",
+        { State: RunState.Waiting } when job.Run is RunSpec.External => "waiting for its marker (external job)",
+        { State: RunState.Waiting } => $"waiting for inputs since {States.Ago(run.CreatedAt, default)}",
+        { State: RunState.Queued, NextRetryAt: { } at } => $"queued: attempt {run.Attempt} failed (exit {run.ExitCode}); retry {run.Failures} of {job.Retries} at {States.Ago(at, default)}",
+        { State: RunState.Queued } => $"queued since {States.Ago(run.QueuedAt, default)} (waiting for a free slot: global or job max_parallel)",
+        { State: RunState.Running } => $"running attempt {run.Attempt} since {States.Ago(run.StartedAt, default)}",
+        { State: RunState.Succeeded } => $"succeeded {States.Ago(run.FinishedAt, default)}{(run.Attempt > 0 ? $" after {run.Attempt} attempt(s)" : " (marker written outside Cascade)")}",
+        { State: RunState.Failed } => $"failed {States.Ago(run.FinishedAt, default)}: {run.Reason}",
+        _ => States.Name(run.State),
+    };
+
+    private static IEnumerable<string> Details(Run run, RunKey key)
+    {
+        if (run.Cause == "trigger")
+        {
+            yield return "  activated by `cascade trigger` (inputs not checked)";
+        }
+
+        if (run.Params.Count > 0)
+        {
+            yield return "  params: " + string.Join(", ", run.Params.Select(kv => $"{kv.Key}={kv.Value}"));
+        }
+
+        if (run.Marker is { Meta.Count: > 0 } marker)
+        {
+            yield return "  marker metadata: " + string.Join(", ", marker.Meta.Select(kv => $"{kv.Key}={kv.Value.GetRawText()}"));
+        }
+
+        foreach (var warning in run.Warnings)
+        {
+            yield return "  warning: " + warning;
+        }
+
+        if (run.Attempt > 0 && run.State is RunState.Failed or RunState.Queued or RunState.Running)
+        {
+            yield return $"  output: cascade logs {key.Job} {key.Partition.Key}";
+        }
+    }
+
+    private static string Summarize(List<string> partitions) =>
+        partitions.Count <= 6 ? string.Join(", ", partitions) : string.Join(", ", partitions.Take(5)) + $" and {partitions.Count - 5} more";
+}

@@ -1,0 +1,68 @@
+using System.Text.Json;
+using Cascade.Core.Scheduling;
+
+namespace Cascade.Cli.Output;
+
+/// <summary>The stable JSON shape of a run printed by <c>status --json</c> (snake_case, ISO 8601 UTC times, null when not reached).</summary>
+internal static class RunJson
+{
+    public static void Write(Utf8JsonWriter w, Run run)
+    {
+        w.WriteStartObject();
+        w.WriteString("job", run.Key.Job);
+        w.WriteString("partition", run.Key.Partition.Key);
+        w.WriteString("state", States.Name(run.State));
+        w.WriteNumber("attempt", run.Attempt);
+        w.WriteNumber("generation", run.Generation);
+        Time(w, "created_at", run.CreatedAt);
+        Time(w, "activated_at", run.ActivatedAt);
+        Time(w, "finished_at", run.FinishedAt);
+        Time(w, "next_retry_at", run.NextRetryAt);
+        if (run.ExitCode is { } code)
+        {
+            w.WriteNumber("exit_code", code);
+        }
+        else
+        {
+            w.WriteNull("exit_code");
+        }
+
+        w.WriteString("reason", run.Reason);
+        w.WriteString("cause", run.Cause);
+        w.WriteStartObject("meta");
+        foreach (var (k, v) in run.Marker?.Meta ?? new Dictionary<string, JsonElement>())
+        {
+            w.WritePropertyName(k);
+            v.WriteTo(w);
+        }
+
+        w.WriteEndObject();
+        w.WriteStartObject("params");
+        foreach (var (k, v) in run.Params)
+        {
+            w.WriteString(k, v);
+        }
+
+        w.WriteEndObject();
+        w.WriteStartArray("warnings");
+        foreach (var warning in run.Warnings)
+        {
+            w.WriteStringValue(warning);
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void Time(Utf8JsonWriter w, string name, DateTimeOffset? value)
+    {
+        if (value is { } t)
+        {
+            w.WriteString(name, t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+        }
+        else
+        {
+            w.WriteNull(name);
+        }
+    }
+}

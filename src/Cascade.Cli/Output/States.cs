@@ -1,0 +1,34 @@
+using Cascade.Core.Scheduling;
+
+namespace Cascade.Cli.Output;
+
+/// <summary>How states are named and coloured for people.</summary>
+internal static class States
+{
+    public static string Name(RunState state) => state.ToString().ToLowerInvariant();
+
+    public static string Colour(RunState state) => state switch
+    {
+        RunState.Succeeded => "green",
+        RunState.Failed => "red",
+        RunState.Running => "blue",
+        RunState.Queued => "yellow",
+        _ => "grey",
+    };
+
+    public static string Markup(RunState state) => $"[{Colour(state)}]{Name(state)}[/]";
+
+    public static bool TryParse(string text, out RunState state) =>
+        Enum.TryParse(text, ignoreCase: true, out state) && Enum.IsDefined(state);
+
+    public static string Ago(DateTimeOffset? t, DateTimeOffset now)
+    {
+        if (t is not { } v)
+        {
+            return "-";
+        }
+
+        var local = v.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+        return local + "Z";
+    }
+}

@@ -1,0 +1,20 @@
+using System.CommandLine;
+using Cascade.Cli;
+using Cascade.Cli.Commands;
+
+var root = new RootCommand("Cascade: a reactive job scheduler. Jobs start when their inputs are done (done markers), not when the clock says so.")
+{
+    InitCommand.Create(),
+    ValidateCommand.Create(),
+    GraphCommand.Create(),
+    RunCommand.Create(),
+    DoneCommand.Create(),
+    TriggerCommand.Create(),
+    StatusCommand.Create(),
+    WhyCommand.Create(),
+    LogsCommand.Create(),
+};
+root.Options.Add(CommonOptions.File);
+
+// Signals are handled by `cascade run` itself so that running jobs get their grace period.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

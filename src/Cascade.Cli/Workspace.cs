@@ -1,0 +1,82 @@
+using Cascade.Core.Model;
+using Cascade.Core.Pipelines;
+using Cascade.Engine.Markers.Folder;
+using Cascade.Engine.Pipelines;
+using Cascade.Engine.State.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cascade.Cli;
+
+/// <summary>
+/// The composition root for one command: the pipeline file and the places it names (marker
+/// folder, state file, logs), all relative to the pipeline file's folder.
+/// </summary>
+internal sealed class Workspace
+{
+    private Workspace(Pipeline pipeline, string file)
+    {
+        Pipeline = pipeline;
+        File = file;
+        BaseDirectory = Path.GetDirectoryName(file)!;
+        MarkerFolder = Path.GetFullPath(Path.Combine(BaseDirectory, pipeline.Definition.MarkerFolder));
+        StatePath = Path.GetFullPath(Path.Combine(BaseDirectory, pipeline.Definition.State["sqlite:".Length..]));
+        LogDirectory = Path.Combine(Path.GetDirectoryName(StatePath)!, "logs");
+    }
+
+    public Pipeline Pipeline { get; }
+
+    public string File { get; }
+
+    public string BaseDirectory { get; }
+
+    public string MarkerFolder { get; }
+
+    public string StatePath { get; }
+
+    public string LogDirectory { get; }
+
+    /// <summary>Loads and validates the pipeline; a bad file is a <see cref="CliException"/> listing every error.</summary>
+    public static Workspace Load(string file)
+    {
+        var full = Path.GetFullPath(file);
+        var result = PipelineLoader.LoadFile(full);
+        if (result.Pipeline is null)
+        {
+            var shown = Path.GetRelativePath(Environment.CurrentDirectory, full);
+            var lines = result.Errors.Select(e => (e with { File = shown }).ToString()).ToList();
+            lines.Add($"{lines.Count} error(s) in {shown}");
+            throw new CliException(string.Join(Environment.NewLine, lines), raw: true);
+        }
+
+        return new Workspace(result.Pipeline, full);
+    }
+
+    public FolderMarkerStore Markers(TimeProvider time, ILogger? logger = null) =>
+        new(MarkerFolder, Pipeline.Definition.Layout, time, logger ?? NullLogger.Instance);
+
+    public Task<SqliteRunStore> OpenStateAsync(TimeProvider time, CancellationToken cancellationToken) =>
+        SqliteRunStore.OpenAsync(StatePath, time, cancellationToken);
+
+    /// <summary>The job, or a clear error naming the jobs there are.</summary>
+    public JobDefinition Job(string name) =>
+        Pipeline.TryGetJob(name, out var job)
+            ? job
+            : throw new CliException($"no job '{name}' in {Path.GetFileName(File)} (jobs: {string.Join(", ", Pipeline.Jobs.Select(j => j.Name))})");
+
+    /// <summary>A run key whose partition fits the job's grain.</summary>
+    public RunKey Key(string job, string partition)
+    {
+        var def = Job(job);
+        var p = CommonOptions.ParsePartition(partition);
+        if (p.Grain != def.Grain)
+        {
+            var example = def.Grain == Grain.Hourly ? "2019031205" : "20190312";
+            throw new CliException($"job '{job}' is {def.Grain.ToString().ToLowerInvariant()}: give a partition like {example}, not '{partition}'");
+        }
+
+        return new RunKey(job, p);
+    }
+
+    public static string Relative(string path) => Path.GetRelativePath(Environment.CurrentDirectory, path);
+}

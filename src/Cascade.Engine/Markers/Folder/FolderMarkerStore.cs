@@ -1,0 +1,153 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Cascade.Core.Markers;
+using Cascade.Core.Model;
+using Microsoft.Extensions.Logging;
+
+namespace Cascade.Engine.Markers.Folder;
+
+/// <summary>
+/// Markers as files in a folder. Writes go to a temp file renamed into place (atomic on one file
+/// system). The watcher only forwards paths; a Created event (a producer writing the marker in
+/// place) is forwarded after a short settle delay so its body is complete, a Renamed event at once.
+/// </summary>
+public sealed class FolderMarkerStore : IMarkerStore
+{
+    private static readonly TimeSpan SettleDelay = TimeSpan.FromMilliseconds(50);
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public FolderMarkerStore(string root, MarkerLayout layout, TimeProvider time, ILogger logger)
+    {
+        Root = Path.GetFullPath(root);
+        Layout = layout;
+        _time = time;
+        _logger = logger;
+    }
+
+    public string Root { get; }
+
+    public MarkerLayout Layout { get; }
+
+    public string Locate(RunKey key) => Path.Combine(Root, Layout.Format(key));
+
+    public async ValueTask WriteAsync(RunKey key, MarkerBody body, CancellationToken cancellationToken)
+    {
+        var path = Locate(key);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var tmp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        await File.WriteAllTextAsync(tmp, body.ToJson(), cancellationToken);
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    public async ValueTask<MarkerBody?> ReadAsync(RunKey key, CancellationToken cancellationToken)
+    {
+        var path = Locate(key);
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists)
+            {
+                return null;
+            }
+
+            if (info.Length == 0)
+            {
+                return MarkerBody.Empty;
+            }
+
+            if (info.Length > MarkerBody.MaxBytes)
+            {
+                return new MarkerBody { Warning = $"marker body is {info.Length} bytes, over the {MarkerBody.MaxBytes} byte limit; ignored" };
+            }
+
+            return MarkerBody.Parse(await File.ReadAllBytesAsync(path, cancellationToken));
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public async IAsyncEnumerable<MarkerEntry> ScanAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(Root))
+        {
+            yield break;
+        }
+
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 };
+        foreach (var info in new DirectoryInfo(Root).EnumerateFiles("*.done", options))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return new MarkerEntry(Relative(info.FullName), info.Length);
+        }
+
+        await Task.CompletedTask;
+    }
+
+    public async IAsyncEnumerable<MarkerEntry> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Root);
+        var channel = Channel.CreateUnbounded<MarkerEntry>(new UnboundedChannelOptions { SingleReader = true });
+        using var watcher = new FileSystemWatcher(Root)
+        {
+            IncludeSubdirectories = true,
+            NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName,
+            InternalBufferSize = 64 * 1024,
+        };
+
+        watcher.Renamed += (_, e) =>
+        {
+            if (e.FullPath.EndsWith(".done", StringComparison.Ordinal))
+            {
+                channel.Writer.TryWrite(new MarkerEntry(Relative(e.FullPath), null));
+            }
+        };
+        watcher.Created += (_, e) =>
+        {
+            if (e.FullPath.EndsWith(".done", StringComparison.Ordinal))
+            {
+                _ = ForwardAfterSettleAsync(channel.Writer, e.FullPath, cancellationToken);
+            }
+            else if (Directory.Exists(e.FullPath))
+            {
+                // A folder moved in (layout with sub-folders) brings markers without events of their own.
+                channel.Writer.TryWrite(MarkerEntry.Rescan);
+            }
+        };
+        watcher.Error += (_, e) =>
+        {
+            _logger.LogWarning("marker folder watcher lost events ({Reason}); rescanning", e.GetException().Message);
+            channel.Writer.TryWrite(MarkerEntry.Rescan);
+        };
+        watcher.EnableRaisingEvents = true;
+
+        while (await channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (channel.Reader.TryRead(out var entry))
+            {
+                yield return entry;
+            }
+        }
+    }
+
+    private async Task ForwardAfterSettleAsync(ChannelWriter<MarkerEntry> writer, string fullPath, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(SettleDelay, _time, cancellationToken);
+            writer.TryWrite(new MarkerEntry(Relative(fullPath), null));
+        }
+        catch (OperationCanceledException)
+        {
+            // shutting down
+        }
+    }
+
+    private string Relative(string fullPath) => Path.GetRelativePath(Root, fullPath).Replace('\\', '/');
+}

@@ -1,0 +1,28 @@
+using Cascade.Core.Markers;
+using Cascade.Core.Model;
+
+namespace Cascade.Engine.Markers;
+
+/// <summary>
+/// Where done markers live. Markers are the source of truth for "done": the store is rescanned on
+/// start and periodically, and watched for new markers in between.
+/// </summary>
+public interface IMarkerStore
+{
+    MarkerLayout Layout { get; }
+
+    /// <summary>Where the marker of <paramref name="key"/> lives, for people and for <c>CASCADE_MARKER</c>.</summary>
+    string Locate(RunKey key);
+
+    /// <summary>Writes a marker atomically: readers see no marker or the whole body, never a part.</summary>
+    ValueTask WriteAsync(RunKey key, MarkerBody body, CancellationToken cancellationToken);
+
+    /// <summary>The marker's body, or null when there is no marker.</summary>
+    ValueTask<MarkerBody?> ReadAsync(RunKey key, CancellationToken cancellationToken);
+
+    /// <summary>Every object in the store that looks like a marker (any name ending in <c>.done</c>), streamed.</summary>
+    IAsyncEnumerable<MarkerEntry> ScanAsync(CancellationToken cancellationToken);
+
+    /// <summary>Relative paths of markers as they appear, until cancelled. A missed notice is caught by the next scan.</summary>
+    IAsyncEnumerable<MarkerEntry> WatchAsync(CancellationToken cancellationToken);
+}

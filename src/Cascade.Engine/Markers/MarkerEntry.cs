@@ -1,0 +1,12 @@
+namespace Cascade.Engine.Markers;
+
+/// <summary>
+/// A marker-like object in the store: its path relative to the root (with '/') and its size when
+/// known. From a watch, <see cref="Rescan"/> says notices were lost and the store must be rescanned.
+/// </summary>
+public readonly record struct MarkerEntry(string RelativePath, long? Size)
+{
+    public static readonly MarkerEntry Rescan = new(string.Empty, null);
+
+    public bool IsRescan => RelativePath.Length == 0;
+}

@@ -1,0 +1,32 @@
+using Cascade.Core.Model;
+using Cascade.Core.Scheduling;
+
+namespace Cascade.Engine.State;
+
+/// <summary>
+/// The scheduler's durable state: the latest generation of every run, attempts, an append-only
+/// history of changes, and an inbox of requests from other processes (the CLI).
+/// The scheduler commits every batch of decisions here before it starts any command.
+/// </summary>
+public interface IRunStore : IAsyncDisposable
+{
+    /// <summary>The latest generation of every run, for a scheduler taking over.</summary>
+    ValueTask<IReadOnlyList<Run>> LoadAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stores runs and appends their events in one transaction (group commit).</summary>
+    ValueTask CommitAsync(IReadOnlyList<SchedulerEffect.RunChanged> changes, CancellationToken cancellationToken);
+
+    /// <summary>Leaves a request for the scheduler (now, or the next one to start).</summary>
+    ValueTask<long> EnqueueRequestAsync(Request request, CancellationToken cancellationToken);
+
+    /// <summary>Claims pending requests in order; a claimed request is never handed out again.</summary>
+    ValueTask<IReadOnlyList<Request>> TakeRequestsAsync(CancellationToken cancellationToken);
+
+    ValueTask<IReadOnlyList<Run>> QueryRunsAsync(RunQuery query, CancellationToken cancellationToken);
+
+    ValueTask<Run?> GetRunAsync(RunKey key, CancellationToken cancellationToken);
+
+    ValueTask<IReadOnlyList<RunEvent>> GetEventsAsync(RunKey key, CancellationToken cancellationToken);
+
+    ValueTask<IReadOnlyList<AttemptRecord>> GetAttemptsAsync(RunKey key, CancellationToken cancellationToken);
+}

@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Text.Json;
+using Cascade.Core.Markers;
+using Cascade.Core.Model;
+using Cascade.Core.Scheduling;
+using Microsoft.Data.Sqlite;
+
+namespace Cascade.Engine.State.Sqlite;
+
+/// <summary>The one place where a <see cref="Run"/> maps to and from a <c>runs</c> row.</summary>
+internal static class RunRows
+{
+    public const string Columns =
+        "r.job, r.partition, r.generation, r.state, r.attempt, r.failures, r.created_at, r.queued_at, r.activated_at, r.started_at, r.finished_at, r.next_retry_at, r.cause, r.params, r.trigger_params, r.marker, r.exit_code, r.reason, r.warnings";
+
+    public const string Upsert = """
+        INSERT INTO runs (job, partition, generation, state, attempt, failures, created_at, queued_at, activated_at, started_at, finished_at, next_retry_at, cause, params, trigger_params, marker, exit_code, reason, warnings)
+        VALUES ($job, $partition, $generation, $state, $attempt, $failures, $created_at, $queued_at, $activated_at, $started_at, $finished_at, $next_retry_at, $cause, $params, $trigger_params, $marker, $exit_code, $reason, $warnings)
+        ON CONFLICT (job, partition, generation) DO UPDATE SET
+            state = excluded.state, attempt = excluded.attempt, failures = excluded.failures, queued_at = excluded.queued_at,
+            activated_at = excluded.activated_at, started_at = excluded.started_at, finished_at = excluded.finished_at,
+            next_retry_at = excluded.next_retry_at, cause = excluded.cause, params = excluded.params,
+            trigger_params = excluded.trigger_params, marker = excluded.marker, exit_code = excluded.exit_code,
+            reason = excluded.reason, warnings = excluded.warnings;
+        """;
+
+    private static readonly Dictionary<RunState, string> Names = new()
+    {
+        [RunState.Waiting] = "waiting",
+        [RunState.Queued] = "queued",
+        [RunState.Running] = "running",
+        [RunState.Succeeded] = "succeeded",
+        [RunState.Failed] = "failed",
+    };
+
+    private static readonly Dictionary<string, RunState> States = Names.ToDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
+
+    public static string StateName(RunState state) => Names[state];
+
+    public static bool TryParseState(string name, out RunState state) => States.TryGetValue(name, out state);
+
+    public static void Bind(SqliteCommand cmd, Run run)
+    {
+        static object Opt(DateTimeOffset? t) => t is { } v ? SqliteRunStore.Time(v) : DBNull.Value;
+        cmd.Parameters["$job"].Value = run.Key.Job;
+        cmd.Parameters["$partition"].Value = run.Key.Partition.Key;
+        cmd.Parameters["$generation"].Value = run.Generation;
+        cmd.Parameters["$state"].Value = StateName(run.State);
+        cmd.Parameters["$attempt"].Value = run.Attempt;
+        cmd.Parameters["$failures"].Value = run.Failures;
+        cmd.Parameters["$created_at"].Value = SqliteRunStore.Time(run.CreatedAt);
+        cmd.Parameters["$queued_at"].Value = Opt(run.QueuedAt);
+        cmd.Parameters["$activated_at"].Value = Opt(run.ActivatedAt);
+        cmd.Parameters["$started_at"].Value = Opt(run.StartedAt);
+        cmd.Parameters["$finished_at"].Value = Opt(run.FinishedAt);
+        cmd.Parameters["$next_retry_at"].Value = Opt(run.NextRetryAt);
+        cmd.Parameters["$cause"].Value = (object?)run.Cause ?? DBNull.Value;
+        cmd.Parameters["$params"].Value = JsonSerializer.Serialize(run.Params);
+        cmd.Parameters["$trigger_params"].Value = JsonSerializer.Serialize(run.TriggerParams);
+        cmd.Parameters["$marker"].Value = run.Marker is { } m ? m.ToJson() : DBNull.Value;
+        cmd.Parameters["$exit_code"].Value = (object?)run.ExitCode ?? DBNull.Value;
+        cmd.Parameters["$reason"].Value = (object?)run.Reason ?? DBNull.Value;
+        cmd.Parameters["$warnings"].Value = JsonSerializer.Serialize(run.Warnings);
+    }
+
+    /// <summary>Reads a row; null when the row names a partition or state this version cannot read.</summary>
+    public static Run? Read(SqliteDataReader r)
+    {
+        if (!Partition.TryParse(r.GetString(1), out var partition) || !TryParseState(r.GetString(3), out var state))
+        {
+            return null;
+        }
+
+        static DateTimeOffset? Opt(SqliteDataReader r, int i) =>
+            r.IsDBNull(i) ? null : DateTimeOffset.Parse(r.GetString(i), CultureInfo.InvariantCulture);
+
+        return new Run
+        {
+            Key = new RunKey(r.GetString(0), partition),
+            Generation = r.GetInt32(2),
+            State = state,
+            Attempt = r.GetInt32(4),
+            Failures = r.GetInt32(5),
+            CreatedAt = DateTimeOffset.Parse(r.GetString(6), CultureInfo.InvariantCulture),
+            QueuedAt = Opt(r, 7),
+            ActivatedAt = Opt(r, 8),
+            StartedAt = Opt(r, 9),
+            FinishedAt = Opt(r, 10),
+            NextRetryAt = Opt(r, 11),
+            Cause = r.IsDBNull(12) ? null : r.GetString(12),
+            Params = Dict(r.GetString(13)),
+            TriggerParams = Dict(r.GetString(14)),
+            Marker = r.IsDBNull(15) ? null : MarkerBody.Parse(r.GetString(15)),
+            ExitCode = r.IsDBNull(16) ? null : r.GetInt32(16),
+            Reason = r.IsDBNull(17) ? null : r.GetString(17),
+            Warnings = JsonSerializer.Deserialize<List<string>>(r.GetString(18)) ?? [],
+        };
+    }
+
+    private static SortedDictionary<string, string> Dict(string json) =>
+        new(JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? [], StringComparer.Ordinal);
+}

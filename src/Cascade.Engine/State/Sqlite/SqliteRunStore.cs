@@ -1,0 +1,342 @@
+using System.Globalization;
+using System.Text.Json;
+using Cascade.Core.Markers;
+using Cascade.Core.Model;
+using Cascade.Core.Scheduling;
+using Microsoft.Data.Sqlite;
+
+namespace Cascade.Engine.State.Sqlite;
+
+/// <summary>
+/// State in one SQLite file (WAL, <c>synchronous=NORMAL</c>): a committed transaction survives a
+/// crash of the process; a power loss may lose the last transactions, which the marker rescan and
+/// at-least-once recovery make good. One connection, used by one caller at a time.
+/// </summary>
+public sealed class SqliteRunStore : IRunStore
+{
+    private readonly SqliteConnection _connection;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    private SqliteRunStore(SqliteConnection connection, TimeProvider time)
+    {
+        _connection = connection;
+        _time = time;
+    }
+
+    /// <summary>Opens (creating if needed) the database and checks its schema version.</summary>
+    public static async Task<SqliteRunStore> OpenAsync(string path, TimeProvider time, CancellationToken cancellationToken = default)
+    {
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = full,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        }.ToString());
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await ExecAsync(connection, "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", cancellationToken);
+            await using (var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken))
+            {
+                await using var cmd = connection.CreateCommand();
+                cmd.Transaction = tx;
+                cmd.CommandText = SqliteSchema.Create + "SELECT value FROM meta WHERE key = 'schema_version';";
+                var found = await cmd.ExecuteScalarAsync(cancellationToken) as string;
+                if (found is null)
+                {
+                    cmd.CommandText = "INSERT INTO meta (key, value) VALUES ('schema_version', $v);";
+                    cmd.Parameters.AddWithValue("$v", SqliteSchema.Version.ToString(CultureInfo.InvariantCulture));
+                    await cmd.ExecuteNonQueryAsync(cancellationToken);
+                }
+                else if (found != SqliteSchema.Version.ToString(CultureInfo.InvariantCulture))
+                {
+                    throw new StateStoreException($"state database {full} has schema version {found}; this cascade understands version {SqliteSchema.Version}. Use the cascade version that wrote it, or move the file aside.");
+                }
+
+                await tx.CommitAsync(cancellationToken);
+            }
+
+            return new SqliteRunStore(connection, time);
+        }
+        catch (SqliteException e)
+        {
+            await connection.DisposeAsync();
+            throw new StateStoreException($"cannot open state database {full}: {e.Message}", e);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask<IReadOnlyList<Run>> LoadAsync(CancellationToken cancellationToken) =>
+        await QueryRunsAsync(new RunQuery { Limit = int.MaxValue }, cancellationToken);
+
+    public async ValueTask CommitAsync(IReadOnlyList<SchedulerEffect.RunChanged> changes, CancellationToken cancellationToken)
+    {
+        if (changes.Count == 0)
+        {
+            return;
+        }
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var tx = (SqliteTransaction)await _connection.BeginTransactionAsync(cancellationToken);
+            await using var upsert = Prepare(tx, RunRows.Upsert);
+            await using var evt = Prepare(tx, "INSERT INTO events (at, job, partition, generation, attempt, state, event, detail) VALUES ($at, $job, $partition, $generation, $attempt, $state, $event, $detail);");
+            await using var start = Prepare(tx, "INSERT OR REPLACE INTO attempts (job, partition, generation, attempt, started_at) VALUES ($job, $partition, $generation, $attempt, $at);");
+            await using var finish = Prepare(tx, "UPDATE attempts SET finished_at = $at, exit_code = $exit, outcome = $outcome WHERE job = $job AND partition = $partition AND generation = $generation AND attempt = $attempt AND finished_at IS NULL;");
+            foreach (var change in changes)
+            {
+                var run = change.Run;
+                RunRows.Bind(upsert, run);
+                await upsert.ExecuteNonQueryAsync(cancellationToken);
+
+                var at = Time(EventTime(change));
+                BindKey(evt, run);
+                evt.Parameters["$at"].Value = at;
+                evt.Parameters["$state"].Value = RunRows.StateName(run.State);
+                evt.Parameters["$event"].Value = change.Event;
+                evt.Parameters["$detail"].Value = (object?)change.Detail ?? DBNull.Value;
+                await evt.ExecuteNonQueryAsync(cancellationToken);
+
+                if (change.Event == "started")
+                {
+                    BindKey(start, run);
+                    start.Parameters["$at"].Value = at;
+                    await start.ExecuteNonQueryAsync(cancellationToken);
+                }
+                else if (run.Attempt > 0 && change.Event is "succeeded" or "retry" or "failed" or "interrupted")
+                {
+                    BindKey(finish, run);
+                    finish.Parameters["$at"].Value = at;
+                    finish.Parameters["$exit"].Value = (object?)run.ExitCode ?? DBNull.Value;
+                    finish.Parameters["$outcome"].Value = change.Event == "retry" ? "failed" : change.Event;
+                    await finish.ExecuteNonQueryAsync(cancellationToken);
+                }
+            }
+
+            await tx.CommitAsync(cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask<long> EnqueueRequestAsync(Request request, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var cmd = _connection.CreateCommand();
+            cmd.CommandText = "INSERT INTO requests (at, kind, job, partition, params) VALUES ($at, $kind, $job, $partition, $params); SELECT last_insert_rowid();";
+            cmd.Parameters.AddWithValue("$at", Time(request.At));
+            cmd.Parameters.AddWithValue("$kind", request.Kind);
+            cmd.Parameters.AddWithValue("$job", request.Key.Job);
+            cmd.Parameters.AddWithValue("$partition", request.Key.Partition.Key);
+            cmd.Parameters.AddWithValue("$params", JsonSerializer.Serialize(request.Params));
+            return (long)(await cmd.ExecuteScalarAsync(cancellationToken))!;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask<IReadOnlyList<Request>> TakeRequestsAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var cmd = _connection.CreateCommand();
+            cmd.CommandText = "UPDATE requests SET taken_at = $now WHERE taken_at IS NULL RETURNING id, at, kind, job, partition, params;";
+            cmd.Parameters.AddWithValue("$now", Time(_time.GetUtcNow()));
+            var result = new List<Request>();
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                if (!Partition.TryParse(reader.GetString(4), out var partition))
+                {
+                    continue;
+                }
+
+                result.Add(new Request(
+                    reader.GetString(2),
+                    new RunKey(reader.GetString(3), partition),
+                    JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(5)) ?? [],
+                    DateTimeOffset.Parse(reader.GetString(1), CultureInfo.InvariantCulture))
+                { Id = reader.GetInt64(0) });
+            }
+
+            return result.OrderBy(r => r.Id).ToList();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask<IReadOnlyList<Run>> QueryRunsAsync(RunQuery query, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var cmd = _connection.CreateCommand();
+            var where = new List<string>();
+            if (query.Job is not null)
+            {
+                where.Add("r.job = $job");
+                cmd.Parameters.AddWithValue("$job", query.Job);
+            }
+
+            if (query.Partition is not null)
+            {
+                where.Add("r.partition = $partition");
+                cmd.Parameters.AddWithValue("$partition", query.Partition);
+            }
+
+            if (query.State is { } state)
+            {
+                where.Add("r.state = $state");
+                cmd.Parameters.AddWithValue("$state", RunRows.StateName(state));
+            }
+
+            // The latest generation of each run only.
+            where.Add("r.generation = (SELECT MAX(g.generation) FROM runs g WHERE g.job = r.job AND g.partition = r.partition)");
+            cmd.CommandText = $"SELECT {RunRows.Columns} FROM runs r WHERE {string.Join(" AND ", where)} ORDER BY r.partition, r.job LIMIT $limit;";
+            cmd.Parameters.AddWithValue("$limit", query.Limit);
+            var result = new List<Run>();
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                if (RunRows.Read(reader) is { } run)
+                {
+                    result.Add(run);
+                }
+            }
+
+            return result;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask<Run?> GetRunAsync(RunKey key, CancellationToken cancellationToken)
+    {
+        var runs = await QueryRunsAsync(new RunQuery { Job = key.Job, Partition = key.Partition.Key }, cancellationToken);
+        return runs.Count > 0 ? runs[0] : null;
+    }
+
+    public async ValueTask<IReadOnlyList<RunEvent>> GetEventsAsync(RunKey key, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var cmd = _connection.CreateCommand();
+            cmd.CommandText = "SELECT at, generation, attempt, state, event, detail FROM events WHERE job = $job AND partition = $partition ORDER BY id;";
+            cmd.Parameters.AddWithValue("$job", key.Job);
+            cmd.Parameters.AddWithValue("$partition", key.Partition.Key);
+            var result = new List<RunEvent>();
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                result.Add(new RunEvent(
+                    DateTimeOffset.Parse(reader.GetString(0), CultureInfo.InvariantCulture),
+                    reader.GetInt32(1),
+                    reader.GetInt32(2),
+                    reader.GetString(3),
+                    reader.GetString(4),
+                    reader.IsDBNull(5) ? null : reader.GetString(5)));
+            }
+
+            return result;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask<IReadOnlyList<AttemptRecord>> GetAttemptsAsync(RunKey key, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var cmd = _connection.CreateCommand();
+            cmd.CommandText = "SELECT generation, attempt, started_at, finished_at, exit_code, outcome FROM attempts WHERE job = $job AND partition = $partition ORDER BY generation, attempt;";
+            cmd.Parameters.AddWithValue("$job", key.Job);
+            cmd.Parameters.AddWithValue("$partition", key.Partition.Key);
+            var result = new List<AttemptRecord>();
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                result.Add(new AttemptRecord(
+                    reader.GetInt32(0),
+                    reader.GetInt32(1),
+                    DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture),
+                    reader.IsDBNull(3) ? null : DateTimeOffset.Parse(reader.GetString(3), CultureInfo.InvariantCulture),
+                    reader.IsDBNull(4) ? null : reader.GetInt32(4),
+                    reader.IsDBNull(5) ? null : reader.GetString(5)));
+            }
+
+            return result;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _connection.DisposeAsync();
+        _gate.Dispose();
+    }
+
+    private static DateTimeOffset EventTime(SchedulerEffect.RunChanged change) => change.Event switch
+    {
+        "started" => change.Run.StartedAt ?? change.Run.CreatedAt,
+        "queued" => change.Run.QueuedAt ?? change.Run.CreatedAt,
+        "succeeded" or "failed" => change.Run.FinishedAt ?? change.Run.CreatedAt,
+        "waiting" => change.Run.CreatedAt,
+        _ => change.Run.FinishedAt ?? change.Run.QueuedAt ?? change.Run.StartedAt ?? change.Run.CreatedAt,
+    };
+
+    private SqliteCommand Prepare(SqliteTransaction tx, string sql)
+    {
+        var cmd = _connection.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        foreach (var name in System.Text.RegularExpressions.Regex.Matches(sql, @"\$[a-z_]+").Select(m => m.Value).Distinct())
+        {
+            cmd.Parameters.Add(new SqliteParameter(name, null));
+        }
+
+        return cmd;
+    }
+
+    private static void BindKey(SqliteCommand cmd, Run run)
+    {
+        cmd.Parameters["$job"].Value = run.Key.Job;
+        cmd.Parameters["$partition"].Value = run.Key.Partition.Key;
+        cmd.Parameters["$generation"].Value = run.Generation;
+        cmd.Parameters["$attempt"].Value = run.Attempt;
+    }
+
+    internal static string Time(DateTimeOffset value) => value.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    private static async Task ExecAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        await cmd.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

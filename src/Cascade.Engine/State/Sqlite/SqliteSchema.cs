@@ -1,0 +1,74 @@
+namespace Cascade.Engine.State.Sqlite;
+
+/// <summary>The SQLite schema. Bump <see cref="Version"/> with every change and add a migration.</summary>
+internal static class SqliteSchema
+{
+    public const int Version = 1;
+
+    public const string Create = """
+        CREATE TABLE IF NOT EXISTS meta (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE IF NOT EXISTS runs (
+            job            TEXT    NOT NULL,
+            partition      TEXT    NOT NULL,
+            generation     INTEGER NOT NULL,
+            state          TEXT    NOT NULL,
+            attempt        INTEGER NOT NULL,
+            failures       INTEGER NOT NULL,
+            created_at     TEXT    NOT NULL,
+            queued_at      TEXT,
+            activated_at   TEXT,
+            started_at     TEXT,
+            finished_at    TEXT,
+            next_retry_at  TEXT,
+            cause          TEXT,
+            params         TEXT    NOT NULL,
+            trigger_params TEXT    NOT NULL,
+            marker         TEXT,
+            exit_code      INTEGER,
+            reason         TEXT,
+            warnings       TEXT    NOT NULL,
+            PRIMARY KEY (job, partition, generation)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS runs_by_partition ON runs (partition, job);
+
+        CREATE TABLE IF NOT EXISTS attempts (
+            job         TEXT    NOT NULL,
+            partition   TEXT    NOT NULL,
+            generation  INTEGER NOT NULL,
+            attempt     INTEGER NOT NULL,
+            started_at  TEXT    NOT NULL,
+            finished_at TEXT,
+            exit_code   INTEGER,
+            outcome     TEXT,
+            PRIMARY KEY (job, partition, generation, attempt)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE IF NOT EXISTS events (
+            id         INTEGER PRIMARY KEY,
+            at         TEXT    NOT NULL,
+            job        TEXT    NOT NULL,
+            partition  TEXT    NOT NULL,
+            generation INTEGER NOT NULL,
+            attempt    INTEGER NOT NULL,
+            state      TEXT    NOT NULL,
+            event      TEXT    NOT NULL,
+            detail     TEXT
+        );
+        CREATE INDEX IF NOT EXISTS events_by_run ON events (job, partition, id);
+
+        CREATE TABLE IF NOT EXISTS requests (
+            id        INTEGER PRIMARY KEY,
+            at        TEXT NOT NULL,
+            kind      TEXT NOT NULL,
+            job       TEXT NOT NULL,
+            partition TEXT NOT NULL,
+            params    TEXT NOT NULL,
+            taken_at  TEXT
+        );
+        CREATE INDEX IF NOT EXISTS requests_pending ON requests (taken_at, id);
+        """;
+}
