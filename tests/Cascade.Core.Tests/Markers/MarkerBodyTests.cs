@@ -129,7 +129,7 @@ public sealed class MarkerBodyTests
         Assert.Null(back.Warning);
         Assert.Equal(body.Params, back.Params);
         Assert.Equal(body.Meta.Keys, back.Meta.Keys);
-        Assert.All(body.Meta, kv => Assert.Equal(kv.Value.GetRawText(), back.Meta[kv.Key].GetRawText()));
+        Assert.All(body.Meta, kv => Assert.True(JsonElement.DeepEquals(kv.Value, back.Meta[kv.Key]), kv.Key));
         Assert.Equal(body.ToJson(), back.ToJson());
     }
 

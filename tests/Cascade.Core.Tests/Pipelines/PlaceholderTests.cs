@@ -67,11 +67,10 @@ public sealed class PlaceholderTests
     {
         var values = Placeholders.BuiltIns(Build.Key("a", "20190312"), "r");
 
-        var ok = Placeholders.TryRender("{params.region}-{day}-{params.tier}-{nope}", values, Build.Map(("tier", "gold")), out var result, out var missing);
+        var ok = Placeholders.TryRender("{params.region}-{day}-{params.tier}-{nope}", values, Build.Map(("tier", "gold")), out _, out var missing);
 
         Assert.False(ok);
         Assert.Equal(["params.region", "nope"], missing);
-        Assert.Equal("{params.region}-12-gold-{nope}", result);
     }
 
     [Fact]

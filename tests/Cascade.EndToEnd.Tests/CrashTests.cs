@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Cascade.EndToEnd.Tests;
+
+/// <summary>
+/// A real `cascade run` process killed mid-run (SIGKILL) or stopped (SIGTERM): no run is lost, and
+/// a run in flight is activated at most once more.
+/// </summary>
+public sealed class CrashTests : IDisposable
+{
+    private const string Pipeline = """
+        jobs:
+          src:
+            run: external
+          slow:
+            after: [src]
+            run: { command: [sh, jobs/slow.sh] }
+          next:
+            after: [slow]
+            run: { command: [sh, -c, 'echo "$CASCADE_JOB" >> next.log'] }
+        """;
+
+    private const string Slow = """
+        #!/bin/sh
+        echo "start $$" >> starts.log
+        sleep 1
+        echo "end $$" >> ends.log
+        """;
+
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "cascade-crash-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public CrashTests()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "jobs"));
+        Directory.CreateDirectory(Path.Combine(_dir, "markers"));
+        File.WriteAllText(Path.Combine(_dir, "cascade.yaml"), Pipeline);
+        File.WriteAllText(Path.Combine(_dir, "jobs", "slow.sh"), Slow);
+        File.WriteAllText(Path.Combine(_dir, "markers", "src__20190312.done"), "");
+    }
+
+    [Fact]
+    public async Task A_scheduler_killed_with_SIGKILL_mid_run_loses_no_run_after_restart()
+    {
+        using (var scheduler = StartScheduler("run", "--no-web"))
+        {
+            await WaitUntilAsync(() => Lines("starts.log") >= 1, "slow to start");
+            scheduler.Kill(entireProcessTree: false); // SIGKILL to the scheduler only: its child keeps running, as in a real crash
+            await scheduler.WaitForExitAsync();
+        }
+
+        var afterCrash = await StatusAsync();
+        Assert.Equal("running", afterCrash["slow"]);
+
+        using (var again = StartScheduler("run", "--no-web", "--until-idle"))
+        {
+            await again.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(0, again.ExitCode);
+        }
+
+        var status = await StatusAsync();
+        Assert.Equal("succeeded", status["slow"]);
+        Assert.Equal("succeeded", status["next"]);
+        Assert.InRange(Lines("starts.log"), 1, 2); // at-least-once across a crash, never more than once more
+        Assert.Equal(1, Lines("next.log"));        // downstream exactly once
+        await WaitUntilAsync(() => Lines("ends.log") == Lines("starts.log"), "the orphaned first attempt to end");
+    }
+
+    [Fact]
+    public async Task SIGTERM_lets_the_running_job_finish_and_starts_nothing_new()
+    {
+        using (var scheduler = StartScheduler("run", "--no-web"))
+        {
+            await WaitUntilAsync(() => Lines("starts.log") >= 1, "slow to start");
+            using (var kill = Process.Start("kill", ["-TERM", scheduler.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            await scheduler.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(0, scheduler.ExitCode);
+        }
+
+        Assert.Equal(1, Lines("ends.log")); // waited for it
+        var status = await StatusAsync();
+        Assert.Equal("succeeded", status["slow"]);
+        Assert.Equal("queued", status["next"]); // decided, durable, not started while stopping
+        Assert.Equal(0, Lines("next.log"));
+
+        using (var again = StartScheduler("run", "--no-web", "--until-idle"))
+        {
+            await again.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+
+        Assert.Equal(1, Lines("next.log"));
+        Assert.Equal(1, Lines("starts.log"));
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // best effort
+        }
+    }
+
+    private Process StartScheduler(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = _dir, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cascade.dll"));
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private async Task<Dictionary<string, string>> StatusAsync()
+    {
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = _dir, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cascade.dll"));
+        info.ArgumentList.Add("status");
+        info.ArgumentList.Add("--json");
+        using var process = Process.Start(info)!;
+        var stdout = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.Equal(0, process.ExitCode);
+        using var doc = JsonDocument.Parse(stdout);
+        return doc.RootElement.EnumerateArray().ToDictionary(r => r.GetProperty("job").GetString()!, r => r.GetProperty("state").GetString()!);
+    }
+
+    private int Lines(string file)
+    {
+        var path = Path.Combine(_dir, file);
+        return File.Exists(path) ? File.ReadAllLines(path).Length : 0;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"timed out waiting for {what}");
+            await Task.Delay(TimeSpan.FromMilliseconds(20), TimeProvider.System);
+        }
+    }
+}
