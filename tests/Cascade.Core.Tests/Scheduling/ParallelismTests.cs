@@ -31,7 +31,7 @@ public sealed class ParallelismTests
 
         var started = Harness.StartsIn(h.Marker("rates", "20190312"));
 
-        Assert.Equal(["convert 2019031200", "other 20190312"], started.Select(a => a.Key.ToString()));
+        Assert.Equal(["other 20190312", "convert 2019031200"], started.Select(a => a.Key.ToString()));
         for (var hour = 0; hour < 23; hour++)
         {
             var next = Harness.StartsIn(h.Exit("convert", $"20190312{hour:D2}", 0));
