@@ -27,7 +27,7 @@ public sealed class ReactionTests
         {
             foreach (var job in new[] { "slow", "fast" })
             {
-                await store.EnqueueRequestAsync(new State.Request(State.Request.Trigger, TempPipeline.Key(job, "20190312"), new Dictionary<string, string>(), TimeProvider.System.GetUtcNow()), CancellationToken.None);
+                await store.EnqueueRequestAsync(new Cascade.Engine.State.Request(Cascade.Engine.State.Request.Trigger, TempPipeline.Key(job, "20190312"), new Dictionary<string, string>(), TimeProvider.System.GetUtcNow()), CancellationToken.None);
             }
         }
 
