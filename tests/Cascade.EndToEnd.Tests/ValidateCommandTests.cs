@@ -15,7 +15,7 @@ public sealed class ValidateCommandTests : IDisposable
     private async Task<CliResult> ValidateAsync(string yaml)
     {
         var file = _ws.Write("cascade.yaml", yaml);
-        var result = await Cli.RunAsync(_ws.Root, "validate", "-f", file);
+        var result = await CascadeCli.RunAsync(_ws.Root, "validate", "-f", file);
         result.AssertExitCode(1);
         Assert.DoesNotContain("valid —", result.StdOut, StringComparison.Ordinal);
         Assert.DoesNotContain("internal error", result.StdErr, StringComparison.Ordinal);
@@ -143,7 +143,7 @@ public sealed class ValidateCommandTests : IDisposable
     [Fact]
     public async Task A_negative_offset_on_itself_is_not_a_cycle_but_offset_zero_is_an_error()
     {
-        var ok = await Cli.RunAsync(_ws.Root, "validate", "-f", _ws.Write("ok.yaml", """
+        var ok = await CascadeCli.RunAsync(_ws.Root, "validate", "-f", _ws.Write("ok.yaml", """
             jobs:
               revenue:
                 after: [{ job: revenue, offset: -1 }]
@@ -295,7 +295,7 @@ public sealed class ValidateCommandTests : IDisposable
     [Fact]
     public async Task Missing_file_is_reported_and_init_suggested()
     {
-        var result = await Cli.RunAsync(_ws.Root, "validate", "-f", "nowhere.yaml");
+        var result = await CascadeCli.RunAsync(_ws.Root, "validate", "-f", "nowhere.yaml");
 
         result.AssertExitCode(1);
         Assert.Contains("nowhere.yaml", result.StdErr, StringComparison.Ordinal);
@@ -323,7 +323,7 @@ public sealed class ValidateCommandTests : IDisposable
                 run: { command: [echo, "{date}", "{params.x}"] }
             """);
 
-        var result = await Cli.RunAsync(_ws.Root, "validate");
+        var result = await CascadeCli.RunAsync(_ws.Root, "validate");
 
         result.AssertExitCode(0);
         Assert.Contains("valid", result.StdOut, StringComparison.Ordinal);
@@ -341,7 +341,7 @@ public sealed class ValidateCommandTests : IDisposable
                 run: { command: [echo] }
             """);
 
-        var result = await Cli.RunAsync(_ws.Root, "run", "--until-idle");
+        var result = await CascadeCli.RunAsync(_ws.Root, "run", "--until-idle");
 
         result.AssertExitCode(1);
         Assert.Contains("cascade.yaml:3:", result.StdErr, StringComparison.Ordinal);

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Cascade.Cli.Output;
 using Cascade.Core.Model;
 using Cascade.Core.Scheduling;
+using Cascade.Engine.Alerts;
 using Cascade.Engine.Executors.Process;
 using Cascade.Engine.Runtime;
 using Microsoft.Extensions.Logging;
@@ -65,10 +66,27 @@ internal static class RunCommand
                 RescanInterval = ws.Pipeline.Definition.RescanInterval,
                 LogDirectory = ws.LogDirectory,
             };
-            using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(time, logger), new ProcessExecutor(ws.BaseDirectory), time, logger);
+            using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+            IReadOnlyList<IAlertSink> sinks;
+            try
+            {
+                sinks = AlertSinks.Create(ws.Pipeline, http, Environment.GetEnvironmentVariable);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new CliException(e.Message, raw: false);
+            }
+
+            await using var alerts = new AlertDispatcher(sinks, new AlertDeliveryOptions(), time, logger);
+            using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(time, logger), new ProcessExecutor(ws.BaseDirectory), time, logger, alerts);
             var printer = new RunPrinter(parse.GetValue(quiet), ws);
             service.RunChanged += printer.OnChanged;
             service.Ready += printer.OnReady;
+            service.AlertRaised += alert => Console.Error.WriteLine($"{TimeProvider.System.GetUtcNow():HH:mm:ss.fff} ALERT {AlertText.Headline(alert)}: {alert.Summary}{(sinks.Count == 0 ? " (no alerts configured)" : string.Empty)}");
+            foreach (var sink in sinks)
+            {
+                Console.WriteLine($"alerts go to {sink.Describe}");
+            }
 
             Console.WriteLine($"cascade run: {ws.Pipeline.Jobs.Count} jobs from {Workspace.Relative(ws.File)}; markers in {Workspace.Relative(ws.MarkerFolder)}; state in {Workspace.Relative(ws.StatePath)}; max-parallel {mp}{(options.UntilIdle ? "; until idle" : string.Empty)}");
             if (!parse.GetValue(noWeb) && !options.UntilIdle)
@@ -77,6 +95,7 @@ internal static class RunCommand
             }
 
             await service.RunAsync(stop.Token);
+            await alerts.DrainAsync(TimeSpan.FromSeconds(10), time);
             printer.PrintSummary(stopped: stop.IsCancellationRequested);
             return 0;
         }));
@@ -121,11 +140,16 @@ internal static class RunCommand
                 "succeeded" => $"succeeded in {Elapsed(run)}",
                 "retry" => $"failed ({run.Reason}); retry at {run.NextRetryAt:HH:mm:ss}Z — cascade logs {run.Key.Job} {run.Key.Partition.Key}",
                 "failed" => $"FAILED: {run.Reason} — cascade logs {run.Key.Job} {run.Key.Partition.Key}",
+                "timed_out" => $"TIMED OUT: {run.Reason}",
+                "upstream_failed" => $"upstream_failed: {run.Reason}",
+                "late" => change.Detail,
+                "deadline_missed" => change.Detail,
                 "interrupted" => "was running when the last scheduler stopped; queued again",
                 "exited" => change.Detail ?? "exited",
                 _ => null,
             };
-            if (what is null || (quiet && change.Event is not ("failed" or "retry")))
+            var bad = change.Event is "failed" or "retry" or "timed_out" or "upstream_failed" or "deadline_missed";
+            if (what is null || (quiet && !bad))
             {
                 return;
             }
@@ -133,9 +157,9 @@ internal static class RunCommand
             var line = $"{Stamp()} {run.Key.Job} {run.Key.Partition.Key}  {what}";
             if (!_ready)
             {
-                _startupLines.Add((line, change.Event is "failed" or "retry"));
+                _startupLines.Add((line, bad));
             }
-            else if (change.Event is "failed" or "retry")
+            else if (bad)
             {
                 Console.Error.WriteLine(line);
             }

@@ -13,7 +13,7 @@ internal static class StatusCommand
     {
         var partition = new Option<string?>("--partition", "-p") { Description = "Only this partition" };
         var job = new Option<string?>("--job", "-j") { Description = "Only this job" };
-        var state = new Option<string?>("--state", "-s") { Description = "Only runs in this state (waiting, queued, running, succeeded, failed)" };
+        var state = new Option<string?>("--state", "-s") { Description = "Only runs in this state (waiting, queued, running, succeeded, failed, timed_out, upstream_failed)" };
         var json = CommonOptions.Json();
         var command = new Command("status", "Runs and their states (the latest generation of each job and partition)") { partition, job, state, json };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async () =>
@@ -34,18 +34,18 @@ internal static class StatusCommand
             {
                 query = States.TryParse(s, out var st)
                     ? query with { State = st }
-                    : throw new CliException($"unknown state '{s}' (waiting, queued, running, succeeded, failed)");
+                    : throw new CliException($"unknown state '{s}' ({States.All})");
             }
 
             await using var store = await ws.OpenStateAsync(TimeProvider.System, ct);
             var runs = await store.QueryRunsAsync(query, ct);
             if (parse.GetValue(json))
             {
-                PrintJson(runs);
+                PrintJson(runs, ws.Pipeline);
             }
             else
             {
-                PrintTable(runs);
+                PrintTable(runs, ws.Pipeline);
             }
 
             return 0;
@@ -53,7 +53,7 @@ internal static class StatusCommand
         return command;
     }
 
-    private static void PrintJson(IReadOnlyList<Run> runs)
+    private static void PrintJson(IReadOnlyList<Run> runs, Core.Pipelines.Pipeline pipeline)
     {
         using var stdout = Console.OpenStandardOutput();
         using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
@@ -61,7 +61,7 @@ internal static class StatusCommand
             w.WriteStartArray();
             foreach (var run in runs)
             {
-                RunJson.Write(w, run);
+                RunJson.Write(w, run, pipeline.DeadlineOf(run.Key));
             }
 
             w.WriteEndArray();
@@ -70,7 +70,7 @@ internal static class StatusCommand
         stdout.WriteByte((byte)'\n');
     }
 
-    private static void PrintTable(IReadOnlyList<Run> runs)
+    private static void PrintTable(IReadOnlyList<Run> runs, Core.Pipelines.Pipeline pipeline)
     {
         if (runs.Count == 0)
         {
@@ -90,7 +90,7 @@ internal static class StatusCommand
                 run.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 States.Ago(run.ActivatedAt, now),
                 States.Ago(run.FinishedAt, now),
-                Markup.Escape(Note(run)));
+                Markup.Escape(Note(run, pipeline.DeadlineOf(run.Key), now)));
         }
 
         AnsiConsole.Write(table);
@@ -98,7 +98,7 @@ internal static class StatusCommand
         Console.WriteLine($"{runs.Count} run(s): {string.Join(", ", counts)}");
     }
 
-    private static string Note(Run run)
+    private static string Note(Run run, DateTimeOffset? deadline, DateTimeOffset now)
     {
         var parts = new List<string>();
         if (run.NextRetryAt is { } retry)
@@ -108,6 +108,16 @@ internal static class StatusCommand
         else if (run.Reason is { } reason)
         {
             parts.Add(reason);
+        }
+
+        if (run is { State: RunState.Waiting, WaitDeadline: { } wait })
+        {
+            parts.Add($"times out at {wait.ToUniversalTime():yyyy-MM-dd HH:mm}Z");
+        }
+
+        if (deadline is { } sla && !run.IsDone)
+        {
+            parts.Add(sla <= now ? $"missed deadline {sla.ToUniversalTime():yyyy-MM-dd HH:mm}Z" : $"deadline {sla.ToUniversalTime():yyyy-MM-dd HH:mm}Z");
         }
 
         if (run.Cause == "trigger")

@@ -42,6 +42,28 @@ internal static class WhyCommand
             lines.AddRange(Details(run, key));
         }
 
+        var now = TimeProvider.System.GetUtcNow();
+        if (run is { State: RunState.Waiting, WaitDeadline: { } wait })
+        {
+            var left = wait - now;
+            lines.Add(left > TimeSpan.Zero
+                ? $"  wait deadline {States.Ago(wait, default)}: {Core.Model.Duration.Format(TimeSpan.FromSeconds(Math.Round(left.TotalSeconds)))} left for the missing inputs"
+                : $"  wait deadline {States.Ago(wait, default)} has passed: it times out as soon as a scheduler runs");
+        }
+
+        if (pipeline.DeadlineOf(key) is { } sla)
+        {
+            var met = run is { IsDone: true } && run.FinishedAt <= sla;
+            lines.Add(run is { IsDone: true }
+                ? $"  SLA deadline {States.Ago(sla, default)}: {(met ? "met" : "missed (recovered later)")}"
+                : $"  SLA deadline {States.Ago(sla, default)}: {(sla <= now ? "MISSED" : $"{Core.Model.Duration.Format(TimeSpan.FromMinutes(Math.Round((sla - now).TotalMinutes)))} left")}");
+        }
+
+        if (job.Schedule is { } schedule)
+        {
+            lines.Add($"  scheduled: \"{schedule.Cron.Expression}\" ({pipeline.Definition.TimeZone}), partition offset {schedule.PartitionOffset}, catch-up {(schedule.Catchup ? "on" : "off")}");
+        }
+
         if (pipeline.IsBeforeStart(key))
         {
             lines.Add($"  this partition is before the job's start ({pipeline.EffectiveStart(key.Job):yyyy-MM-dd}): no run is created for it automatically");
@@ -51,7 +73,7 @@ internal static class WhyCommand
         {
             lines.Add(job.Run is RunSpec.External
                 ? "  an external root job: Cascade never starts it; it is done when its marker is written (`cascade done`)"
-                : $"  a root job: it starts with `cascade trigger {key.Job} {key.Partition.Key}` or is done when its marker is written");
+                : $"  a root job: it starts {(job.Schedule is null ? string.Empty : "on its schedule, ")}with `cascade trigger {key.Job} {key.Partition.Key}`, or is done when its marker is written");
             return lines;
         }
 
@@ -117,6 +139,8 @@ internal static class WhyCommand
         { State: RunState.Running } => $"running attempt {run.Attempt} since {States.Ago(run.StartedAt, default)}",
         { State: RunState.Succeeded } => $"succeeded {States.Ago(run.FinishedAt, default)}{(run.Attempt > 0 ? $" after {run.Attempt} attempt(s)" : " (marker written outside Cascade)")}",
         { State: RunState.Failed } => $"failed {States.Ago(run.FinishedAt, default)}: {run.Reason}",
+        { State: RunState.TimedOut } => $"timed out {States.Ago(run.FinishedAt, default)}: {run.Reason}; downstream runs are upstream_failed until it is replayed",
+        { State: RunState.UpstreamFailed } => $"upstream_failed: {run.Reason}; it will not start until the broken input is replayed",
         _ => States.Name(run.State),
     };
 
@@ -142,9 +166,9 @@ internal static class WhyCommand
             yield return "  warning: " + warning;
         }
 
-        if (run.Attempt > 0 && run.State is RunState.Failed or RunState.Queued or RunState.Running)
+        if (run.Attempt > 0)
         {
-            yield return $"  output: cascade logs {key.Job} {key.Partition.Key}";
+            yield return $"  attempts: {run.Attempt}{(run.ExitCode is { } code ? $", last exit code {code}" : string.Empty)} — output: cascade logs {key.Job} {key.Partition.Key} [--attempt N]";
         }
     }
 

@@ -6,7 +6,7 @@ namespace Cascade.Cli.Output;
 /// <summary>The stable JSON shape of a run printed by <c>status --json</c> (snake_case, ISO 8601 UTC times, null when not reached).</summary>
 internal static class RunJson
 {
-    public static void Write(Utf8JsonWriter w, Run run)
+    public static void Write(Utf8JsonWriter w, Run run, DateTimeOffset? deadline = null)
     {
         w.WriteStartObject();
         w.WriteString("job", run.Key.Job);
@@ -18,6 +18,8 @@ internal static class RunJson
         Time(w, "activated_at", run.ActivatedAt);
         Time(w, "finished_at", run.FinishedAt);
         Time(w, "next_retry_at", run.NextRetryAt);
+        Time(w, "wait_deadline", run.WaitDeadline);
+        Time(w, "deadline", deadline);
         if (run.ExitCode is { } code)
         {
             w.WriteNumber("exit_code", code);

@@ -5,12 +5,13 @@ namespace Cascade.Cli.Output;
 /// <summary>How states are named and coloured for people.</summary>
 internal static class States
 {
-    public static string Name(RunState state) => state.ToString().ToLowerInvariant();
+    public static string Name(RunState state) => state.Name();
 
     public static string Colour(RunState state) => state switch
     {
         RunState.Succeeded => "green",
-        RunState.Failed => "red",
+        RunState.Failed or RunState.TimedOut => "red",
+        RunState.UpstreamFailed => "darkorange",
         RunState.Running => "blue",
         RunState.Queued => "yellow",
         _ => "grey",
@@ -18,8 +19,9 @@ internal static class States
 
     public static string Markup(RunState state) => $"[{Colour(state)}]{Name(state)}[/]";
 
-    public static bool TryParse(string text, out RunState state) =>
-        Enum.TryParse(text, ignoreCase: true, out state) && Enum.IsDefined(state);
+    public static bool TryParse(string text, out RunState state) => RunStates.TryParse(text.Trim().ToLowerInvariant(), out state);
+
+    public static string All => string.Join(", ", Enum.GetValues<RunState>().Select(s => s.Name()));
 
     public static string Ago(DateTimeOffset? t, DateTimeOffset now)
     {

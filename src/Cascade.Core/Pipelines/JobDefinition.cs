@@ -24,6 +24,15 @@ public sealed record JobDefinition
     /// <summary>How many runs of this job may run at once; null = no per-job limit.</summary>
     public int? MaxParallel { get; init; }
 
+    /// <summary>Roots only: the cron schedule that starts the chain.</summary>
+    public ScheduleSpec? Schedule { get; init; }
+
+    /// <summary>How long a run may wait for its remaining inputs once a same-partition input is done; null = forever.</summary>
+    public TimeSpan? WaitTimeout { get; init; }
+
+    /// <summary>SLA: the run should have succeeded this long after its partition ends (wall clock); null = none.</summary>
+    public TimeSpan? Deadline { get; init; }
+
     public SourceLocation Location { get; init; } = SourceLocation.None;
 
     public bool IsRoot => After.Count == 0;

@@ -113,6 +113,38 @@ public sealed class Pipeline
         }
     }
 
+    public TimeZoneInfo Zone => Definition.Zone;
+
+    /// <summary>The partition of the given grain that contains instant <paramref name="at"/> in the pipeline's zone.</summary>
+    public Partition PartitionAt(DateTimeOffset at, Grain grain)
+    {
+        var local = TimeZoneInfo.ConvertTime(at, Zone).DateTime;
+        var date = DateOnly.FromDateTime(local);
+        return grain == Grain.Daily ? Partition.Day(date) : Partition.Hour(date, local.Hour);
+    }
+
+    /// <summary>The instant a partition's period ends (the next period's start, wall clock in the zone).</summary>
+    public DateTimeOffset EndOf(Partition partition) => ToInstant(partition.Add(1).Start);
+
+    /// <summary>The instant a partition's period starts.</summary>
+    public DateTimeOffset StartOf(Partition partition) => ToInstant(partition.Start);
+
+    /// <summary>Wall-clock time in the zone to an instant; a time skipped by a DST change moves forward.</summary>
+    public DateTimeOffset ToInstant(DateTime local)
+    {
+        local = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
+        while (Zone.IsInvalidTime(local))
+        {
+            local = local.AddMinutes(30);
+        }
+
+        return new DateTimeOffset(local, Zone.GetUtcOffset(local));
+    }
+
+    /// <summary>When a run of the job misses its SLA, if the job has a deadline.</summary>
+    public DateTimeOffset? DeadlineOf(RunKey key) =>
+        this[key.Job].Deadline is { } after ? ToInstant(key.Partition.Add(1).Start + after) : null;
+
     /// <summary>Jobs that list <paramref name="job"/> in their <c>after</c>.</summary>
     public IEnumerable<JobDefinition> DownstreamJobs(string job) =>
         _downstream.TryGetValue(job, out var edges) ? edges.Select(e => e.Downstream).Distinct() : [];

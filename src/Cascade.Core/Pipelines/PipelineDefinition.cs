@@ -17,6 +17,12 @@ public sealed record PipelineDefinition
 
     public string TimeZone { get; init; } = "UTC";
 
+    /// <summary>The resolved time zone partitions, schedules and deadlines are reckoned in.</summary>
+    public TimeZoneInfo Zone { get; init; } = TimeZoneInfo.Utc;
+
+    /// <summary>Where alerts go, as written (with <c>${ENV}</c> still unexpanded).</summary>
+    public IReadOnlyList<AlertTarget> Alerts { get; init; } = [];
+
     /// <summary>How often the marker store is rescanned as a safety net for missed notifications.</summary>
     public TimeSpan RescanInterval { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -33,7 +33,10 @@ public sealed record Run
     /// <summary>When a queued run may start again after a failed attempt.</summary>
     public DateTimeOffset? NextRetryAt { get; init; }
 
-    /// <summary>Why the run was queued: <c>inputs</c> (all inputs done) or <c>trigger</c>.</summary>
+    /// <summary>When a waiting run times out (set once a same-partition input is done and the job has a wait_timeout).</summary>
+    public DateTimeOffset? WaitDeadline { get; init; }
+
+    /// <summary>Why the run was queued: <c>inputs</c> (all inputs done), <c>trigger</c> or <c>schedule</c>.</summary>
     public string? Cause { get; init; }
 
     /// <summary>Params the run was activated with (job defaults, then inputs' markers, then trigger).</summary>
@@ -53,6 +56,8 @@ public sealed record Run
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
     public bool IsDone => State == RunState.Succeeded;
+
+    public bool IsBroken => State.IsBroken();
 
     public string RunId => $"{Key.Job}__{Key.Partition.Key}__g{Generation}a{Attempt}";
 }

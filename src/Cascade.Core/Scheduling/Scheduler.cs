@@ -13,11 +13,13 @@ namespace Cascade.Core.Scheduling;
 /// </summary>
 /// <remarks>
 /// Invariants (each is a property test):
-/// a run is started only when every input is done or satisfied by start (or it was triggered);
-/// a run is activated at most once per generation (retries are attempts of that activation);
-/// every <see cref="RunChanged"/> precedes the <see cref="StartRun"/> it enables.
+/// a run is started only when every input is done or satisfied by start (or it was triggered or
+/// scheduled); a run is activated at most once per generation (retries are attempts of that
+/// activation); every <see cref="RunChanged"/> precedes the <see cref="StartRun"/> it enables.
+/// The concerns live in partial files: activation (here), time rules (Scheduler.Time.cs),
+/// broken chains (Scheduler.Breakage.cs).
 /// </remarks>
-public sealed class Scheduler
+public sealed partial class Scheduler
 {
     private readonly Pipeline _pipeline;
     private readonly SchedulerOptions _options;
@@ -28,12 +30,18 @@ public sealed class Scheduler
     private readonly Dictionary<string, int> _runningPerJob = new(StringComparer.Ordinal);
     private List<SchedulerEffect> _effects = [];
     private bool _stopping;
+    private DateTimeOffset _now;
 
     public Scheduler(Pipeline pipeline, SchedulerOptions options, IEnumerable<Run>? restored = null)
+        : this(pipeline, options, new SchedulerSnapshot([.. restored ?? []], new Dictionary<string, string>()))
+    {
+    }
+
+    public Scheduler(Pipeline pipeline, SchedulerOptions options, SchedulerSnapshot snapshot)
     {
         _pipeline = pipeline;
         _options = options;
-        foreach (var run in restored ?? [])
+        foreach (var run in snapshot.Runs)
         {
             if (!pipeline.Contains(run.Key.Job))
             {
@@ -52,16 +60,19 @@ public sealed class Scheduler
                     _ready.Add(run.Key);
                 }
             }
+            else if (run is { State: RunState.Waiting, WaitDeadline: { } deadline })
+            {
+                _waitDeadlines.Add((deadline, run.Key));
+            }
         }
+
+        RestoreCursors(snapshot.Cursors);
     }
 
     public Pipeline Pipeline => _pipeline;
 
     /// <summary>Nothing queued, running or waiting for a retry (runs waiting for inputs may remain).</summary>
     public bool IsIdle => _ready.Count == 0 && _retries.Count == 0 && _inFlight.Count == 0;
-
-    /// <summary>When the scheduler next needs a <see cref="TimePassed"/> input, if ever.</summary>
-    public DateTimeOffset? NextWakeAt => _retries.Count > 0 ? _retries.Min.At : null;
 
     public int RunningCount => _inFlight.Count;
 
@@ -74,6 +85,11 @@ public sealed class Scheduler
     public IReadOnlyList<SchedulerEffect> Handle(SchedulerInput input)
     {
         _effects = [];
+        if (input.At > _now)
+        {
+            _now = input.At;
+        }
+
         switch (input)
         {
             case MarkerObserved m:
@@ -88,8 +104,7 @@ public sealed class Scheduler
             case TriggerRequested t:
                 OnTrigger(t);
                 break;
-            case TimePassed t:
-                PromoteDueRetries(t.At);
+            case TimePassed:
                 break;
             case SchedulerStarted s:
                 OnStarted(s.At);
@@ -99,6 +114,13 @@ public sealed class Scheduler
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(input), input, "unknown input");
+        }
+
+        // Time rules run only when told the time has come, so a batch of markers (a rescan after
+        // downtime) is fully read before any deadline is judged.
+        if (!_stopping && input is TimePassed or SchedulerStarted)
+        {
+            AdvanceClock(input.At);
         }
 
         Dispatch(input.At);
@@ -125,6 +147,12 @@ public sealed class Scheduler
             return;
         }
 
+        if (run is { IsBroken: true } && exitCode is null)
+        {
+            RecordLateMarker(run, at);
+            return;
+        }
+
         Unqueue(key);
         var warnings = body.Warning is null ? run?.Warnings ?? [] : [.. run?.Warnings ?? [], body.Warning];
         var done = (run ?? NewRun(key, at)) with
@@ -132,11 +160,13 @@ public sealed class Scheduler
             State = RunState.Succeeded,
             FinishedAt = at,
             NextRetryAt = null,
+            WaitDeadline = null,
             Marker = body,
             ExitCode = exitCode ?? run?.ExitCode,
             Warnings = warnings,
         };
         Change(done, "succeeded", exitCode is null ? "done marker observed" : $"exit {exitCode}");
+        OnSucceeded(done, at);
 
         foreach (var downstream in _pipeline.DownstreamOf(key))
         {
@@ -152,6 +182,12 @@ public sealed class Scheduler
         }
 
         var run = _runs.GetValueOrDefault(key);
+        if (run is { State: RunState.TimedOut })
+        {
+            RecordLateInputs(run, at);
+            return;
+        }
+
         if (run is not null && run.State != RunState.Waiting)
         {
             return;
@@ -159,17 +195,39 @@ public sealed class Scheduler
 
         var inputs = _pipeline.InputsOf(key);
         var anyDone = false;
+        var sameDayDone = false;
         var allDone = true;
+        RunKey? brokenInput = null;
         foreach (var input in inputs)
         {
-            if (IsDone(input.Key))
+            var up = _runs.GetValueOrDefault(input.Key);
+            if (up is { IsDone: true })
             {
                 anyDone = true;
+                sameDayDone |= input.Dependency.Offset == 0;
             }
-            else if (!_pipeline.IsSatisfiedByStart(key, input))
+            else if (_pipeline.IsSatisfiedByStart(key, input))
+            {
+                continue;
+            }
+            else
             {
                 allDone = false;
+                if (up is { IsBroken: true })
+                {
+                    brokenInput ??= input.Key;
+                }
             }
+        }
+
+        if (brokenInput is { } broken)
+        {
+            if (run is not null || anyDone)
+            {
+                MarkUpstreamFailed(key, broken, at);
+            }
+
+            return;
         }
 
         if (run is null)
@@ -187,20 +245,27 @@ public sealed class Scheduler
         {
             Enqueue(run, "inputs", at);
         }
+        else if (sameDayDone)
+        {
+            ArmWaitDeadline(run, at);
+        }
     }
 
     private void Enqueue(Run run, string cause, DateTimeOffset at)
     {
+        DisarmWaitDeadline(run);
         var queued = run with
         {
             State = RunState.Queued,
             QueuedAt = at,
             Cause = cause,
             NextRetryAt = null,
+            WaitDeadline = null,
+            FinishedAt = null,
             Params = ParamsFor(run),
         };
         _ready.Add(run.Key);
-        Change(queued, "queued", cause == "trigger" ? "triggered" : "all inputs done");
+        Change(queued, "queued", cause switch { "trigger" => "triggered", "schedule" => "scheduled", _ => "all inputs done" });
     }
 
     /// <summary>Job defaults, then same-partition inputs' marker params in <c>after</c> order, then trigger params.</summary>
@@ -286,7 +351,7 @@ public sealed class Scheduler
         if (missing.Count > 0)
         {
             var reason = $"no value for {string.Join(", ", missing.Distinct().Select(m => "{" + m + "}"))} in run.command (activation error, not retried)";
-            Change(attempt with { State = RunState.Failed, FinishedAt = at, ActivatedAt = run.ActivatedAt ?? at, StartedAt = at, Reason = reason }, "failed", reason);
+            Fail(attempt with { ActivatedAt = run.ActivatedAt ?? at, StartedAt = at }, null, reason, at, retry: false);
             return;
         }
 
@@ -358,7 +423,10 @@ public sealed class Scheduler
             return;
         }
 
-        Change(run with { State = RunState.Failed, Failures = failures, ExitCode = exitCode, Reason = reason, FinishedAt = at, NextRetryAt = null }, "failed", reason);
+        var failed = run with { State = RunState.Failed, Failures = failures, ExitCode = exitCode, Reason = reason, FinishedAt = at, NextRetryAt = null };
+        Change(failed, "failed", reason);
+        var broken = BreakChainBelow(run.Key, at);
+        Alert(AlertKind.Failed, failed, at, reason, [], broken);
     }
 
     private bool ReleaseSlot(RunKey key, int generation, int attempt)
@@ -396,9 +464,14 @@ public sealed class Scheduler
         var run = _runs.GetValueOrDefault(t.Key);
         switch (run?.State)
         {
-            case null or RunState.Waiting or RunState.Failed:
+            case null or RunState.Waiting or RunState.Failed or RunState.TimedOut or RunState.UpstreamFailed:
                 var fresh = (run ?? NewRun(t.Key, t.At)) with { TriggerParams = t.Params, Failures = 0, Reason = null };
                 Enqueue(fresh, "trigger", t.At);
+                if (run is { IsBroken: true })
+                {
+                    Mend(t.Key, t.At);
+                }
+
                 break;
             case RunState.Queued when run.NextRetryAt is { } due:
                 _retries.Remove((due, run.Key));
@@ -406,7 +479,7 @@ public sealed class Scheduler
                 Change(run with { NextRetryAt = null }, "queued", "triggered: retry now");
                 break;
             case RunState.Queued or RunState.Running:
-                Warn($"trigger ignored: {t.Key} is already {run.State.ToString().ToLowerInvariant()}");
+                Warn($"trigger ignored: {t.Key} is already {run.State.Name()}");
                 break;
             case RunState.Succeeded:
                 Warn($"trigger ignored: {t.Key} already succeeded; to run it again, replay it");
@@ -444,16 +517,19 @@ public sealed class Scheduler
                 Evaluate(key, at);
             }
         }
-
-        PromoteDueRetries(at);
     }
 
     private void Unqueue(RunKey key)
     {
         _ready.Remove(key);
-        if (_runs.TryGetValue(key, out var run) && run.NextRetryAt is { } due)
+        if (_runs.TryGetValue(key, out var run))
         {
-            _retries.Remove((due, key));
+            if (run.NextRetryAt is { } due)
+            {
+                _retries.Remove((due, key));
+            }
+
+            DisarmWaitDeadline(run);
         }
     }
 

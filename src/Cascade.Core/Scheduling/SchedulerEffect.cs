@@ -13,6 +13,12 @@ public abstract record SchedulerEffect
     /// <summary>Start an attempt. Its run's change was emitted before this effect.</summary>
     public sealed record StartRun(Activation Activation) : SchedulerEffect;
 
+    /// <summary>Store a named cursor with the batch (null deletes it); see <see cref="SchedulerSnapshot"/>.</summary>
+    public sealed record CursorMoved(string Name, string? Value) : SchedulerEffect;
+
+    /// <summary>Tell people (Slack, webhook). Sent in the background, after the batch is committed.</summary>
+    public sealed record SendAlert(Alert Alert) : SchedulerEffect;
+
     /// <summary>Something was ignored; log it and count it.</summary>
     public sealed record Warning(string Message) : SchedulerEffect;
 }

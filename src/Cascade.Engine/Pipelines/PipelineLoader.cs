@@ -2,6 +2,7 @@ using System.Globalization;
 using Cascade.Core.Markers;
 using Cascade.Core.Model;
 using Cascade.Core.Pipelines;
+using Cascade.Engine.Alerts;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -13,9 +14,9 @@ namespace Cascade.Engine.Pipelines;
 /// </summary>
 public static class PipelineLoader
 {
-    private static readonly string[] TopKeys = ["timezone", "markers", "state", "defaults", "jobs"];
-    private static readonly string[] JobKeys = ["description", "after", "grain", "start", "params", "run", "retries", "retry_backoff", "max_parallel"];
-    private static readonly string[] DefaultKeys = ["retries", "retry_backoff", "max_parallel"];
+    private static readonly string[] TopKeys = ["timezone", "markers", "state", "defaults", "alerts", "jobs"];
+    private static readonly string[] JobKeys = ["description", "after", "grain", "start", "params", "run", "retries", "retry_backoff", "max_parallel", "schedule", "partition_offset", "catchup", "wait_timeout", "deadline"];
+    private static readonly string[] DefaultKeys = ["retries", "retry_backoff", "max_parallel", "wait_timeout"];
     private static readonly string[] MarkerKeys = ["folder", "layout", "rescan_interval"];
 
     public static PipelineResult LoadFile(string path)
@@ -71,6 +72,103 @@ public static class PipelineLoader
 
     private sealed class Reader(string file, List<ValidationError> errors)
     {
+        private TimeZoneInfo _zone = TimeZoneInfo.Utc;
+
+        private ScheduleSpec? ReadSchedule(YamlMappingNode job, string name)
+        {
+            var offset = IntValue(job, "partition_offset") ?? 0;
+            var catchup = true;
+            if (Get(job, "catchup") is { } catchupNode && Scalar(catchupNode, "catchup") is { } c)
+            {
+                if (!bool.TryParse(c, out catchup))
+                {
+                    Error(catchupNode, $"job '{name}': catchup must be true or false, not '{c}'");
+                }
+            }
+
+            if (Get(job, "schedule") is not { } node || Scalar(node, "schedule") is not { } text)
+            {
+                foreach (var key in new[] { "partition_offset", "catchup" })
+                {
+                    if (Get(job, key) is { } orphan)
+                    {
+                        Error(orphan, $"job '{name}': '{key}' needs a 'schedule'");
+                    }
+                }
+
+                return null;
+            }
+
+            if (Get(job, "after") is not null)
+            {
+                Error(node, $"job '{name}': only root jobs (without 'after') have a schedule; downstream jobs start when their inputs are done");
+            }
+
+            if (!Schedules.CronSchedule.TryParse(text, _zone, out var cron, out var error))
+            {
+                Error(node, $"job '{name}': schedule {error}");
+                return null;
+            }
+
+            return new ScheduleSpec(cron!, offset, catchup);
+        }
+
+        /// <summary><c>deadline: "06:00"</c> (time after the partition ends) or a duration such as <c>90m</c>.</summary>
+        private TimeSpan? ReadDeadline(YamlMappingNode job, string name)
+        {
+            if (Get(job, "deadline") is not { } node || Scalar(node, "deadline") is not { } text)
+            {
+                return null;
+            }
+
+            if (TimeSpan.TryParseExact(text, ["hh\\:mm", "h\\:mm"], CultureInfo.InvariantCulture, out var clock) && clock < TimeSpan.FromDays(1))
+            {
+                return clock;
+            }
+
+            if (Duration.TryParse(text, out var duration))
+            {
+                return duration;
+            }
+
+            Error(node, $"job '{name}': deadline '{text}' is not a time after the partition ends (\"06:00\") or a duration (90m, 6h)");
+            return null;
+        }
+
+        private List<AlertTarget> ReadAlerts(YamlMappingNode root)
+        {
+            var result = new List<AlertTarget>();
+            if (Get(root, "alerts") is not { } node)
+            {
+                return result;
+            }
+
+            if (node is not YamlSequenceNode seq)
+            {
+                Error(node, "'alerts' must be a list of { slack: URL } or { webhook: URL }");
+                return result;
+            }
+
+            foreach (var entry in seq.Children)
+            {
+                if (entry is not YamlMappingNode { Children.Count: 1 } m || m.Children.First() is not (YamlScalarNode { Value: "slack" or "webhook" } kind, YamlScalarNode { Value: { } url }))
+                {
+                    Error(entry, "an alert is { slack: URL } or { webhook: URL }");
+                    continue;
+                }
+
+                if (!AlertUrl.LooksValid(url, out var problem))
+                {
+                    Error(entry, $"alert {kind.Value}: {problem}");
+                    continue;
+                }
+
+                result.Add(new AlertTarget(kind.Value!, url, At(entry)));
+            }
+
+            return result;
+        }
+
         private static SourceLocation At(YamlNode node) => new((int)node.Start.Line, (int)node.Start.Column);
 
         private void Error(YamlNode node, string message) => errors.Add(new ValidationError(file, At(node), message));
@@ -81,7 +179,11 @@ public static class PipelineLoader
             var timezone = "UTC";
             if (Get(root, "timezone") is { } tzNode && Scalar(tzNode, "timezone") is { } tz)
             {
-                if (!TimeZoneInfo.TryFindSystemTimeZoneById(tz, out _))
+                if (TimeZoneInfo.TryFindSystemTimeZoneById(tz, out var found))
+                {
+                    _zone = found;
+                }
+                else
                 {
                     Error(tzNode, $"unknown time zone '{tz}' (use an IANA name such as UTC or Europe/Berlin)");
                 }
@@ -124,7 +226,7 @@ public static class PipelineLoader
                 Error(stateNode, $"state '{state}' is not supported: use sqlite:PATH");
             }
 
-            var defaults = new JobDefaults(0, TimeSpan.FromSeconds(30), null);
+            var defaults = new JobDefaults(0, TimeSpan.FromSeconds(30), null, null);
             if (Get(root, "defaults") is { } defaultsNode)
             {
                 if (defaultsNode is YamlMappingNode d)
@@ -133,7 +235,8 @@ public static class PipelineLoader
                     defaults = new JobDefaults(
                         IntValue(d, "retries") ?? defaults.Retries,
                         DurationValue(d, "retry_backoff") ?? defaults.RetryBackoff,
-                        IntValue(d, "max_parallel"));
+                        IntValue(d, "max_parallel"),
+                        DurationValue(d, "wait_timeout"));
                 }
                 else
                 {
@@ -161,8 +264,11 @@ public static class PipelineLoader
                 }
             }
 
+            var alerts = ReadAlerts(root);
             return new PipelineDefinition
             {
+                Zone = _zone,
+                Alerts = alerts,
                 SourcePath = file,
                 Jobs = jobs,
                 Layout = layout,
@@ -218,6 +324,9 @@ public static class PipelineLoader
                 Retries = IntValue(job, "retries") ?? defaults.Retries,
                 RetryBackoff = DurationValue(job, "retry_backoff") ?? defaults.RetryBackoff,
                 MaxParallel = IntValue(job, "max_parallel") ?? defaults.MaxParallel,
+                Schedule = ReadSchedule(job, name),
+                WaitTimeout = DurationValue(job, "wait_timeout") ?? defaults.WaitTimeout,
+                Deadline = ReadDeadline(job, name),
                 Location = At(keyNode),
             };
         }
@@ -402,5 +511,5 @@ public static class PipelineLoader
         }
     }
 
-    private sealed record JobDefaults(int Retries, TimeSpan RetryBackoff, int? MaxParallel);
+    private sealed record JobDefaults(int Retries, TimeSpan RetryBackoff, int? MaxParallel, TimeSpan? WaitTimeout);
 }

@@ -3,6 +3,7 @@ using Cascade.Core.Markers;
 using Cascade.Core.Model;
 using Cascade.Core.Pipelines;
 using Cascade.Core.Scheduling;
+using Cascade.Engine.Alerts;
 using Cascade.Engine.Executors;
 using Cascade.Engine.Markers;
 using Cascade.Engine.State;
@@ -29,6 +30,9 @@ public sealed class SchedulerService : IDisposable
     private readonly Channel<Message> _inbox = Channel.CreateUnbounded<Message>();
     private readonly List<SchedulerEffect.RunChanged> _pendingChanges = [];
     private readonly List<Activation> _pendingStarts = [];
+    private readonly List<SchedulerEffect.CursorMoved> _pendingCursors = [];
+    private readonly List<Alert> _pendingAlerts = [];
+    private readonly AlertDispatcher? _alerts;
     private readonly HashSet<string> _ignoredPaths = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _kill = new();
     private Scheduler _core = null!;
@@ -41,8 +45,10 @@ public sealed class SchedulerService : IDisposable
         IMarkerStore markers,
         IExecutor executor,
         TimeProvider time,
-        ILogger logger)
+        ILogger logger,
+        AlertDispatcher? alerts = null)
     {
+        _alerts = alerts;
         _pipeline = pipeline;
         _options = options;
         _store = store;
@@ -57,6 +63,9 @@ public sealed class SchedulerService : IDisposable
 
     /// <summary>Raised on the loop for everything ignored (bad markers, refused triggers).</summary>
     public event Action<string>? Warning;
+
+    /// <summary>Raised on the loop for every alert, after the decision behind it is committed.</summary>
+    public event Action<Alert>? AlertRaised;
 
     /// <summary>Raised once the start-up rescan and recovery are committed.</summary>
     public event Action? Ready;
@@ -262,6 +271,12 @@ public sealed class SchedulerService : IDisposable
                 case SchedulerEffect.StartRun start:
                     _pendingStarts.Add(start.Activation);
                     break;
+                case SchedulerEffect.CursorMoved cursor:
+                    _pendingCursors.Add(cursor);
+                    break;
+                case SchedulerEffect.SendAlert alert:
+                    _pendingAlerts.Add(alert.Alert);
+                    break;
                 case SchedulerEffect.Warning w:
                     _logger.LogWarning("{Message}", w.Message);
                     Warning?.Invoke(w.Message);
@@ -273,9 +288,9 @@ public sealed class SchedulerService : IDisposable
     /// <summary>Commits the batch's decisions, then (and only then) starts its attempts.</summary>
     private async Task FlushAsync()
     {
-        if (_pendingChanges.Count > 0)
+        if (_pendingChanges.Count > 0 || _pendingCursors.Count > 0)
         {
-            await _store.CommitAsync(_pendingChanges, CancellationToken.None);
+            await _store.CommitAsync(_pendingChanges, _pendingCursors, CancellationToken.None);
             Counters.Committed();
             foreach (var change in _pendingChanges)
             {
@@ -283,7 +298,16 @@ public sealed class SchedulerService : IDisposable
             }
 
             _pendingChanges.Clear();
+            _pendingCursors.Clear();
         }
+
+        foreach (var alert in _pendingAlerts)
+        {
+            _alerts?.Enqueue(alert);
+            AlertRaised?.Invoke(alert);
+        }
+
+        _pendingAlerts.Clear();
 
         foreach (var activation in _pendingStarts)
         {

@@ -10,11 +10,14 @@ namespace Cascade.Engine.State;
 /// </summary>
 public interface IRunStore : IAsyncDisposable
 {
-    /// <summary>The latest generation of every run, for a scheduler taking over.</summary>
-    ValueTask<IReadOnlyList<Run>> LoadAsync(CancellationToken cancellationToken);
+    /// <summary>The latest generation of every run and the core's cursors, for a scheduler taking over.</summary>
+    ValueTask<SchedulerSnapshot> LoadAsync(CancellationToken cancellationToken);
 
-    /// <summary>Stores runs and appends their events in one transaction (group commit).</summary>
-    ValueTask CommitAsync(IReadOnlyList<SchedulerEffect.RunChanged> changes, CancellationToken cancellationToken);
+    /// <summary>Stores runs, appends their events and moves cursors, in one transaction (group commit).</summary>
+    ValueTask CommitAsync(IReadOnlyList<SchedulerEffect.RunChanged> changes, IReadOnlyList<SchedulerEffect.CursorMoved> cursors, CancellationToken cancellationToken);
+
+    /// <summary>The cursors (schedule ticks, SLA checks and misses), for display.</summary>
+    ValueTask<IReadOnlyDictionary<string, string>> GetCursorsAsync(CancellationToken cancellationToken);
 
     /// <summary>Leaves a request for the scheduler (now, or the next one to start).</summary>
     ValueTask<long> EnqueueRequestAsync(Request request, CancellationToken cancellationToken);

@@ -18,7 +18,7 @@ internal static class EffectText
         StartRun s => Invariant(
             $"start {s.Activation.Key} g{s.Activation.Generation} a{s.Activation.Attempt} id={s.Activation.RunId} argv=[{string.Join(" ", s.Activation.Argv)}] values={Map(s.Activation.Values)} params={Map(s.Activation.Params)}"),
         Warning w => "warning " + w.Message,
-        _ => throw new ArgumentOutOfRangeException(nameof(effect), effect, "unknown effect"),
+        _ => effect.ToString(),
     };
 
     public static string Describe(Run r) =>

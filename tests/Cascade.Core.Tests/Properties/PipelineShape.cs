@@ -20,8 +20,11 @@ internal sealed record PipelineShape(IReadOnlyList<JobShape> Jobs)
     /// <summary>Offsets 0 (mostly) and -1, as in real pipelines.</summary>
     public static Gen<PipelineShape> Realistic { get; } = Generate(Gen.Int[0, 3].Select(r => r == 0 ? -1 : 0), maxJobs: 6);
 
-    /// <summary>Any offset from -2 to +1: for the pure mapping properties, where no run has to finish.</summary>
-    public static Gen<PipelineShape> AnyOffsets { get; } = Generate(Gen.Int[-2, 1], maxJobs: 5);
+    /// <summary>
+    /// Offsets from -2 to 0: for the pure mapping properties, where no run has to finish. Positive
+    /// offsets are left out on purpose: they can deadlock (see the validator's regression test).
+    /// </summary>
+    public static Gen<PipelineShape> AnyOffsets { get; } = Generate(Gen.Int[-2, 0], maxJobs: 5);
 
     public static string Name(int index) => "j" + index.ToString(CultureInfo.InvariantCulture);
 

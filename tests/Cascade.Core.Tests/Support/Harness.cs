@@ -100,4 +100,8 @@ internal sealed class Harness
 
     public static IReadOnlyList<string> EventsIn(IEnumerable<SchedulerEffect> effects) =>
         [.. effects.OfType<RunChanged>().Select(c => $"{c.Run.Key} {c.Event}")];
+
+    /// <summary>No run changed, started or was warned about (bookkeeping effects may remain).</summary>
+    public static void AssertNothingHappened(IReadOnlyList<SchedulerEffect> effects) =>
+        Assert.DoesNotContain(effects, e => e is RunChanged or StartRun or Warning);
 }

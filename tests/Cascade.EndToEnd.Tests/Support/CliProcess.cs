@@ -53,7 +53,7 @@ public sealed class CliProcess : IAsyncDisposable
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        info.ArgumentList.Add(Cli.DllPath);
+        info.ArgumentList.Add(CascadeCli.DllPath);
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -67,7 +67,7 @@ public sealed class CliProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => cli.Append(cli._stderr, e.Data);
         if (!process.Start())
         {
-            throw new InvalidOperationException($"could not start {info.FileName} {Cli.DllPath}");
+            throw new InvalidOperationException($"could not start {info.FileName} {CascadeCli.DllPath}");
         }
 
         process.StandardInput.Close();

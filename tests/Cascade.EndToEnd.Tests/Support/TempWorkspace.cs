@@ -28,7 +28,11 @@ public sealed class TempWorkspace : IDisposable
     public string WriteScript(string relative, string content)
     {
         var path = Write(relative, content);
-        File.SetUnixFileMode(path, Executable);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, Executable);
+        }
+
         return path;
     }
 

@@ -65,7 +65,10 @@ public sealed class FailureTests
         Assert.Equal(2, broken.Attempt);
         Assert.Equal(3, broken.ExitCode);
         Assert.Contains("exited with code 3", broken.Reason, StringComparison.Ordinal);
-        Assert.Null(await p.RunAsync("next", "20190312"));
+        var next = await p.RunAsync("next", "20190312");
+        Assert.Equal(RunState.UpstreamFailed, next!.State);
+        Assert.Equal(0, next.Attempt);
+        Assert.False(p.FileExists("runs.log"));
         Assert.False(p.FileExists("markers/broken__20190312.done"));
     }
 

@@ -38,11 +38,11 @@ public sealed class SqliteRunStoreTests : IDisposable
         };
         await using (var store = await SqliteRunStore.OpenAsync(_path, TimeProvider.System))
         {
-            await store.CommitAsync([new SchedulerEffect.RunChanged(run, "retry", "x")], CancellationToken.None);
+            await store.CommitAsync([new SchedulerEffect.RunChanged(run, "retry", "x")], [], CancellationToken.None);
         }
 
         await using var reopened = await SqliteRunStore.OpenAsync(_path, TimeProvider.System);
-        var loaded = Assert.Single(await reopened.LoadAsync(CancellationToken.None));
+        var loaded = Assert.Single((await reopened.LoadAsync(CancellationToken.None)).Runs);
         Assert.Equal(run.Key, loaded.Key);
         Assert.Equal(run.State, loaded.State);
         Assert.Equal(run.NextRetryAt, loaded.NextRetryAt);
@@ -99,8 +99,8 @@ public sealed class SqliteRunStoreTests : IDisposable
         var key = new RunKey("a", Partition.Parse("20190312"));
         var running = new Run { Key = key, State = RunState.Running, Attempt = 1, CreatedAt = T0, StartedAt = T0 };
         await using var store = await SqliteRunStore.OpenAsync(_path, TimeProvider.System);
-        await store.CommitAsync([new SchedulerEffect.RunChanged(running, "started", null)], CancellationToken.None);
-        await store.CommitAsync([new SchedulerEffect.RunChanged(running with { State = RunState.Failed, ExitCode = 2, FinishedAt = T0.AddSeconds(5) }, "failed", "boom")], CancellationToken.None);
+        await store.CommitAsync([new SchedulerEffect.RunChanged(running, "started", null)], [], CancellationToken.None);
+        await store.CommitAsync([new SchedulerEffect.RunChanged(running with { State = RunState.Failed, ExitCode = 2, FinishedAt = T0.AddSeconds(5) }, "failed", "boom")], [], CancellationToken.None);
 
         var attempt = Assert.Single(await store.GetAttemptsAsync(key, CancellationToken.None));
         Assert.Equal(2, attempt.ExitCode);

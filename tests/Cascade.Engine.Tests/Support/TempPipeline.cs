@@ -120,7 +120,7 @@ internal sealed class TempPipeline : IAsyncDisposable
     public async Task<IReadOnlyList<Run>> AllRunsAsync()
     {
         await using var store = await SqliteRunStore.OpenAsync(StatePath, TimeProvider.System);
-        return await store.LoadAsync(CancellationToken.None);
+        return (await store.LoadAsync(CancellationToken.None)).Runs;
     }
 
     /// <summary>Polls <paramref name="condition"/> every 10 ms until it holds or the bound passes (then the test fails).</summary>

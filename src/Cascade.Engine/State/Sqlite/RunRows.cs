@@ -11,33 +11,22 @@ namespace Cascade.Engine.State.Sqlite;
 internal static class RunRows
 {
     public const string Columns =
-        "r.job, r.partition, r.generation, r.state, r.attempt, r.failures, r.created_at, r.queued_at, r.activated_at, r.started_at, r.finished_at, r.next_retry_at, r.cause, r.params, r.trigger_params, r.marker, r.exit_code, r.reason, r.warnings";
+        "r.job, r.partition, r.generation, r.state, r.attempt, r.failures, r.created_at, r.queued_at, r.activated_at, r.started_at, r.finished_at, r.next_retry_at, r.wait_deadline, r.cause, r.params, r.trigger_params, r.marker, r.exit_code, r.reason, r.warnings";
 
     public const string Upsert = """
-        INSERT INTO runs (job, partition, generation, state, attempt, failures, created_at, queued_at, activated_at, started_at, finished_at, next_retry_at, cause, params, trigger_params, marker, exit_code, reason, warnings)
-        VALUES ($job, $partition, $generation, $state, $attempt, $failures, $created_at, $queued_at, $activated_at, $started_at, $finished_at, $next_retry_at, $cause, $params, $trigger_params, $marker, $exit_code, $reason, $warnings)
+        INSERT INTO runs (job, partition, generation, state, attempt, failures, created_at, queued_at, activated_at, started_at, finished_at, next_retry_at, wait_deadline, cause, params, trigger_params, marker, exit_code, reason, warnings)
+        VALUES ($job, $partition, $generation, $state, $attempt, $failures, $created_at, $queued_at, $activated_at, $started_at, $finished_at, $next_retry_at, $wait_deadline, $cause, $params, $trigger_params, $marker, $exit_code, $reason, $warnings)
         ON CONFLICT (job, partition, generation) DO UPDATE SET
             state = excluded.state, attempt = excluded.attempt, failures = excluded.failures, queued_at = excluded.queued_at,
             activated_at = excluded.activated_at, started_at = excluded.started_at, finished_at = excluded.finished_at,
-            next_retry_at = excluded.next_retry_at, cause = excluded.cause, params = excluded.params,
+            next_retry_at = excluded.next_retry_at, wait_deadline = excluded.wait_deadline, cause = excluded.cause, params = excluded.params,
             trigger_params = excluded.trigger_params, marker = excluded.marker, exit_code = excluded.exit_code,
             reason = excluded.reason, warnings = excluded.warnings;
         """;
 
-    private static readonly Dictionary<RunState, string> Names = new()
-    {
-        [RunState.Waiting] = "waiting",
-        [RunState.Queued] = "queued",
-        [RunState.Running] = "running",
-        [RunState.Succeeded] = "succeeded",
-        [RunState.Failed] = "failed",
-    };
+    public static string StateName(RunState state) => state.Name();
 
-    private static readonly Dictionary<string, RunState> States = Names.ToDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
-
-    public static string StateName(RunState state) => Names[state];
-
-    public static bool TryParseState(string name, out RunState state) => States.TryGetValue(name, out state);
+    public static bool TryParseState(string name, out RunState state) => RunStates.TryParse(name, out state);
 
     public static void Bind(SqliteCommand cmd, Run run)
     {
@@ -54,6 +43,7 @@ internal static class RunRows
         cmd.Parameters["$started_at"].Value = Opt(run.StartedAt);
         cmd.Parameters["$finished_at"].Value = Opt(run.FinishedAt);
         cmd.Parameters["$next_retry_at"].Value = Opt(run.NextRetryAt);
+        cmd.Parameters["$wait_deadline"].Value = Opt(run.WaitDeadline);
         cmd.Parameters["$cause"].Value = (object?)run.Cause ?? DBNull.Value;
         cmd.Parameters["$params"].Value = JsonSerializer.Serialize(run.Params);
         cmd.Parameters["$trigger_params"].Value = JsonSerializer.Serialize(run.TriggerParams);
@@ -87,13 +77,14 @@ internal static class RunRows
             StartedAt = Opt(r, 9),
             FinishedAt = Opt(r, 10),
             NextRetryAt = Opt(r, 11),
-            Cause = r.IsDBNull(12) ? null : r.GetString(12),
-            Params = Dict(r.GetString(13)),
-            TriggerParams = Dict(r.GetString(14)),
-            Marker = r.IsDBNull(15) ? null : MarkerBody.Parse(r.GetString(15)),
-            ExitCode = r.IsDBNull(16) ? null : r.GetInt32(16),
-            Reason = r.IsDBNull(17) ? null : r.GetString(17),
-            Warnings = JsonSerializer.Deserialize<List<string>>(r.GetString(18)) ?? [],
+            WaitDeadline = Opt(r, 12),
+            Cause = r.IsDBNull(13) ? null : r.GetString(13),
+            Params = Dict(r.GetString(14)),
+            TriggerParams = Dict(r.GetString(15)),
+            Marker = r.IsDBNull(16) ? null : MarkerBody.Parse(r.GetString(16)),
+            ExitCode = r.IsDBNull(17) ? null : r.GetInt32(17),
+            Reason = r.IsDBNull(18) ? null : r.GetString(18),
+            Warnings = JsonSerializer.Deserialize<List<string>>(r.GetString(19)) ?? [],
         };
     }
 

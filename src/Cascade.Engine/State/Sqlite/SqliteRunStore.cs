@@ -73,12 +73,34 @@ public sealed class SqliteRunStore : IRunStore
         }
     }
 
-    public async ValueTask<IReadOnlyList<Run>> LoadAsync(CancellationToken cancellationToken) =>
-        await QueryRunsAsync(new RunQuery { Limit = int.MaxValue }, cancellationToken);
+    public async ValueTask<SchedulerSnapshot> LoadAsync(CancellationToken cancellationToken) =>
+        new(await QueryRunsAsync(new RunQuery { Limit = int.MaxValue }, cancellationToken), await GetCursorsAsync(cancellationToken));
 
-    public async ValueTask CommitAsync(IReadOnlyList<SchedulerEffect.RunChanged> changes, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyDictionary<string, string>> GetCursorsAsync(CancellationToken cancellationToken)
     {
-        if (changes.Count == 0)
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var cmd = _connection.CreateCommand();
+            cmd.CommandText = "SELECT name, value FROM cursors ORDER BY name;";
+            var result = new Dictionary<string, string>(StringComparer.Ordinal);
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                result[reader.GetString(0)] = reader.GetString(1);
+            }
+
+            return result;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask CommitAsync(IReadOnlyList<SchedulerEffect.RunChanged> changes, IReadOnlyList<SchedulerEffect.CursorMoved> cursors, CancellationToken cancellationToken)
+    {
+        if (changes.Count == 0 && cursors.Count == 0)
         {
             return;
         }
@@ -111,7 +133,7 @@ public sealed class SqliteRunStore : IRunStore
                     start.Parameters["$at"].Value = at;
                     await start.ExecuteNonQueryAsync(cancellationToken);
                 }
-                else if (run.Attempt > 0 && change.Event is "succeeded" or "retry" or "failed" or "interrupted")
+                else if (run.Attempt > 0 && change.Event is "succeeded" or "retry" or "failed" or "interrupted" or "timed_out")
                 {
                     BindKey(finish, run);
                     finish.Parameters["$at"].Value = at;
@@ -119,6 +141,20 @@ public sealed class SqliteRunStore : IRunStore
                     finish.Parameters["$outcome"].Value = change.Event == "retry" ? "failed" : change.Event;
                     await finish.ExecuteNonQueryAsync(cancellationToken);
                 }
+            }
+
+            await using var setCursor = Prepare(tx, "INSERT INTO cursors (name, value) VALUES ($name, $value) ON CONFLICT (name) DO UPDATE SET value = excluded.value;");
+            await using var dropCursor = Prepare(tx, "DELETE FROM cursors WHERE name = $name;");
+            foreach (var cursor in cursors)
+            {
+                var cmd = cursor.Value is null ? dropCursor : setCursor;
+                cmd.Parameters["$name"].Value = cursor.Name;
+                if (cursor.Value is { } value)
+                {
+                    cmd.Parameters["$value"].Value = value;
+                }
+
+                await cmd.ExecuteNonQueryAsync(cancellationToken);
             }
 
             await tx.CommitAsync(cancellationToken);

@@ -24,6 +24,7 @@ internal static class SqliteSchema
             started_at     TEXT,
             finished_at    TEXT,
             next_retry_at  TEXT,
+            wait_deadline  TEXT,
             cause          TEXT,
             params         TEXT    NOT NULL,
             trigger_params TEXT    NOT NULL,
@@ -59,6 +60,11 @@ internal static class SqliteSchema
             detail     TEXT
         );
         CREATE INDEX IF NOT EXISTS events_by_run ON events (job, partition, id);
+
+        CREATE TABLE IF NOT EXISTS cursors (
+            name  TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID;
 
         CREATE TABLE IF NOT EXISTS requests (
             id        INTEGER PRIMARY KEY,

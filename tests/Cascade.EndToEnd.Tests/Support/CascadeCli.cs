@@ -4,7 +4,7 @@ namespace Cascade.EndToEnd.Tests.Support;
 /// Runs the real <c>cascade</c> command as a child process: <c>dotnet cascade.dll ARGS…</c>, with
 /// the <c>cascade.dll</c> copied next to the tests by the project reference.
 /// </summary>
-public static class Cli
+public static class CascadeCli
 {
     /// <summary>How long one command may take before it is killed and the test fails.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);

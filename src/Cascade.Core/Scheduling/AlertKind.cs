@@ -1,0 +1,9 @@
+namespace Cascade.Core.Scheduling;
+
+public enum AlertKind
+{
+    TimedOut,
+    Failed,
+    DeadlineMissed,
+    DeadlineRecovered,
+}
