@@ -132,9 +132,8 @@ public sealed class DemoTests(DemoFixture demo) : IClassFixture<DemoFixture>
         Assert.Equal("20190312", only.GetProperty("partition").GetString());
     }
 
-    // BUG (src/Cascade.Cli/Commands/StatusCommand.cs, PrintTable): with output redirected, Spectre
-    // falls back to 80 columns and wraps cells, so "player_entry" prints as "player_ent" / "ry" and
-    // `cascade status | grep player_entry` finds nothing.
+    // Regression: with output redirected, the Spectre table fell back to 80 columns and wrapped
+    // cells, so "player_entry" printed as "player_ent" / "ry" and `cascade status | grep` missed it.
     [Fact]
     public async Task Status_table_lists_the_runs_with_whole_job_names_when_piped()
     {

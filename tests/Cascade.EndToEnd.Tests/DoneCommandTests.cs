@@ -106,9 +106,8 @@ public sealed class DoneCommandTests : IDisposable
         Assert.Equal(["cascade.yaml"], _ws.Files());
     }
 
-    // BUG (src/Cascade.Cli/Commands/DoneCommand.cs + src/Cascade.Core/Markers/MarkerBody.cs ToJson):
-    // `--meta params=x` is written as a metadata key "params", so the body gets "params" twice
-    // ({"params":"x","params":{…}}) and the downstream run records a bad-params warning.
+    // Regression: `--meta params=x` was written as a metadata key "params", so the body had "params"
+    // twice ({"params":"x","params":{…}}) and the downstream run got a bad-params warning.
     [Fact]
     public async Task Meta_named_params_is_refused_instead_of_clashing_with_the_params_object()
     {

@@ -86,9 +86,8 @@ public sealed class TriggerCommandTests : IDisposable
         Assert.Contains("no job 'wrok'", result.StdErr, StringComparison.Ordinal);
     }
 
-    // BUG (src/Cascade.Cli/Commands/TriggerCommand.cs): a trigger of a run that already succeeded is
-    // accepted ("the next `cascade run` starts it") and later dropped by the scheduler with only a
-    // log warning; the command can see the run's state and should refuse at once.
+    // Regression: a trigger of a run that already succeeded was accepted ("the next `cascade run`
+    // starts it") and then dropped by the scheduler with only a log warning.
     [Fact]
     public async Task Trigger_of_an_already_succeeded_run_is_refused_at_once()
     {

@@ -59,8 +59,8 @@ public sealed class ValidateCommandTests : IDisposable
         AssertErrorAt(result, 5, "YAML syntax error");
     }
 
-    // BUG (src/Cascade.Engine/Pipelines/PipelineLoader.cs, catch (YamlException e) in Load): YamlDotNet
-    // throws the tab error without a position, so it is printed at 1:1 instead of the tab's line.
+    // Regression: YamlDotNet throws the tab error without a position, so it was printed at 1:1
+    // instead of on the tab's line.
     [Fact]
     public async Task Tab_indentation_is_reported_on_the_line_of_the_tab()
     {
@@ -191,6 +191,19 @@ public sealed class ValidateCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Bad_cron_schedule_is_rejected_with_the_expected_form()
+    {
+        var result = await ValidateAsync("""
+            jobs:
+              player_entry:
+                schedule: "0 25 * * *"
+                run: { command: [echo] }
+            """);
+
+        AssertErrorAt(result, 3, "job 'player_entry'", "'0 25 * * *'", "cron");
+    }
+
+    [Fact]
     public async Task Job_without_run_is_rejected_and_told_how_to_write_one()
     {
         var result = await ValidateAsync("""
@@ -315,19 +328,39 @@ public sealed class ValidateCommandTests : IDisposable
     public async Task Valid_pipeline_in_the_current_folder_exits_zero_and_says_valid()
     {
         _ws.Write("cascade.yaml", """
+            timezone: UTC
+            markers:
+              folder: ./markers
+              layout: "{job}__{partition}.done"
+            state: sqlite:.cascade/state.db
+            defaults:
+              wait_timeout: 6h
+              retries: 2
+              retry_backoff: 30s
             jobs:
-              a:
-                run: external
-              b:
-                after: [a, { job: b, offset: -1 }]
-                run: { command: [echo, "{date}", "{params.x}"] }
+              player_entry:
+                schedule: "0 2 * * *"
+                partition_offset: -1
+                start: 2019-03-01
+                run:
+                  command: [python3, jobs/player_entry.py, --date, "{date}"]
+              sessions:
+                after: [player_entry]
+                run: { command: [./jobs/sessions.sh, "{year}", "{month}", "{day}"] }
+              revenue:
+                after:
+                  - player_entry
+                  - { job: revenue, offset: -1 }
+                wait_timeout: 2h
+                deadline: "06:00"
+                run: { command: [./jobs/revenue.sh, "{params.currency}"] }
             """);
 
         var result = await CascadeCli.RunAsync(_ws.Root, "validate");
 
         result.AssertExitCode(0);
         Assert.Contains("valid", result.StdOut, StringComparison.Ordinal);
-        Assert.Contains("2 job(s)", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("3 job(s)", result.StdOut, StringComparison.Ordinal);
         Assert.Equal(string.Empty, result.StdErr);
     }
 

@@ -17,11 +17,17 @@ internal static class DoneCommand
         {
             var ws = Workspace.Load(parse.GetValue(CommonOptions.File)!);
             var key = ws.Key(parse.GetValue(job)!, parse.GetValue(partition)!);
+            var metaValues = CommonOptions.ParseKeyValues(parse.GetValue(meta)!, "--meta");
+            if (metaValues.ContainsKey("params"))
+            {
+                throw new CliException("--meta params=… is not allowed: 'params' holds the params of the marker; use --param KEY=VALUE");
+            }
+
             var body = new MarkerBody
             {
                 Params = CommonOptions.ParseKeyValues(parse.GetValue(param)!, "--param"),
                 Meta = new SortedDictionary<string, JsonElement>(
-                    CommonOptions.ParseKeyValues(parse.GetValue(meta)!, "--meta").ToDictionary(kv => kv.Key, kv => MetaValue(kv.Value)),
+                    metaValues.ToDictionary(kv => kv.Key, kv => MetaValue(kv.Value)),
                     StringComparer.Ordinal),
             };
             var store = ws.Markers(TimeProvider.System);

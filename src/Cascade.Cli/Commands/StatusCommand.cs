@@ -79,21 +79,33 @@ internal static class StatusCommand
         }
 
         var now = TimeProvider.System.GetUtcNow();
-        var table = new Table().Border(TableBorder.Simple)
-            .AddColumns("JOB", "PARTITION", "STATE", "ATTEMPT", "ACTIVATED", "FINISHED", "NOTE");
-        foreach (var run in runs)
+        string[] headers = ["JOB", "PARTITION", "STATE", "ATTEMPT", "ACTIVATED", "FINISHED", "NOTE"];
+        var rows = runs.Select(run => (IReadOnlyList<string>)
+        [
+            run.Key.Job,
+            run.Key.Partition.Key,
+            States.Name(run.State),
+            run.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            States.Ago(run.ActivatedAt, now),
+            States.Ago(run.FinishedAt, now),
+            Note(run, pipeline.DeadlineOf(run.Key), now),
+        ]).ToList();
+        if (Console.IsOutputRedirected)
         {
-            table.AddRow(
-                Markup.Escape(run.Key.Job),
-                run.Key.Partition.Key,
-                States.Markup(run.State),
-                run.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                States.Ago(run.ActivatedAt, now),
-                States.Ago(run.FinishedAt, now),
-                Markup.Escape(Note(run, pipeline.DeadlineOf(run.Key), now)));
+            PlainTable.Write(Console.Out, headers, rows);
+        }
+        else
+        {
+            var table = new Table().Border(TableBorder.Simple).AddColumns(headers);
+            for (var r = 0; r < rows.Count; r++)
+            {
+                var state = runs[r].State;
+                table.AddRow(rows[r].Select((cell, i) => i == 2 ? States.Markup(state) : Markup.Escape(cell)).ToArray());
+            }
+
+            AnsiConsole.Write(table);
         }
 
-        AnsiConsole.Write(table);
         var counts = runs.GroupBy(r => r.State).OrderBy(g => g.Key).Select(g => $"{g.Count()} {States.Name(g.Key)}");
         Console.WriteLine($"{runs.Count} run(s): {string.Join(", ", counts)}");
     }

@@ -23,6 +23,14 @@ internal static class TriggerCommand
 
             var prms = CommonOptions.ParseKeyValues(parse.GetValue(param)!, "--param");
             await using var store = await ws.OpenStateAsync(TimeProvider.System, ct);
+            switch ((await store.GetRunAsync(key, ct))?.State)
+            {
+                case Core.Scheduling.RunState.Succeeded:
+                    throw new CliException($"{key.Job} {key.Partition.Key} already succeeded; to run it again, replay it");
+                case Core.Scheduling.RunState.Running:
+                    throw new CliException($"{key.Job} {key.Partition.Key} is running now (see `cascade why {key.Job} {key.Partition.Key}`)");
+            }
+
             var id = await store.EnqueueRequestAsync(new Request(Request.Trigger, key, prms, TimeProvider.System.GetUtcNow()), ct);
             Console.WriteLine($"trigger requested for {key.Job} {key.Partition.Key} (request {id}; its inputs are not checked).");
             Console.WriteLine("A running `cascade run` starts it within a second; otherwise the next `cascade run` does.");

@@ -28,6 +28,11 @@ public sealed record MarkerBody
             return new MarkerBody { Warning = $"marker body is {utf8.Length} bytes, over the {MaxBytes} byte limit; ignored" };
         }
 
+        if (utf8.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            utf8 = utf8[3..]; // a UTF-8 byte order mark, as some editors write
+        }
+
         if (utf8.IsEmpty || IsWhiteSpace(utf8))
         {
             return Empty;

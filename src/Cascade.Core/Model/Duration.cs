@@ -31,7 +31,7 @@ public static partial class Duration
             value = TimeSpan.FromDays(Part(m, "d")) + TimeSpan.FromHours(Part(m, "h")) + TimeSpan.FromMinutes(Part(m, "m"))
                 + TimeSpan.FromSeconds(Part(m, "s")) + TimeSpan.FromMilliseconds(Part(m, "ms"));
         }
-        catch (OverflowException)
+        catch (Exception e) when (e is OverflowException or ArgumentOutOfRangeException)
         {
             return false;
         }

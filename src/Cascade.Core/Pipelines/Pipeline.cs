@@ -26,11 +26,7 @@ public sealed class Pipeline
             }
         }
 
-        _effectiveStart = new Dictionary<string, DateOnly?>(StringComparer.Ordinal);
-        foreach (var job in definition.Jobs)
-        {
-            ComputeStart(job.Name, []);
-        }
+        _effectiveStart = ComputeStarts(definition.Jobs);
     }
 
     public PipelineDefinition Definition { get; }
@@ -166,34 +162,33 @@ public sealed class Pipeline
         _ => throw new ArgumentOutOfRangeException(nameof(up)),
     };
 
-    private DateOnly? ComputeStart(string job, HashSet<string> visiting)
+    // A fixpoint, so the answer does not depend on the order of jobs (cycles through offsets included):
+    // each pass can only move a start later, and there are finitely many starts.
+    private static Dictionary<string, DateOnly?> ComputeStarts(IReadOnlyList<JobDefinition> jobs)
     {
-        if (_effectiveStart.TryGetValue(job, out var known))
+        var starts = jobs.ToDictionary(j => j.Name, j => j.Start, StringComparer.Ordinal);
+        for (var changed = true; changed;)
         {
-            return known;
-        }
-
-        var def = _jobs[job];
-        if (def.Start is { } own)
-        {
-            return _effectiveStart[job] = own;
-        }
-
-        if (!visiting.Add(job))
-        {
-            return null;
-        }
-
-        DateOnly? latest = null;
-        foreach (var dep in def.After.Where(d => d.Job != job))
-        {
-            if (ComputeStart(dep.Job, visiting) is { } s && (latest is null || s > latest))
+            changed = false;
+            foreach (var job in jobs.Where(j => j.Start is null))
             {
-                latest = s;
+                DateOnly? latest = null;
+                foreach (var dep in job.After.Where(d => d.Job != job.Name))
+                {
+                    if (starts.GetValueOrDefault(dep.Job) is { } s && (latest is null || s > latest))
+                    {
+                        latest = s;
+                    }
+                }
+
+                if (latest != starts[job.Name] && (starts[job.Name] is null || latest > starts[job.Name]))
+                {
+                    starts[job.Name] = latest;
+                    changed = true;
+                }
             }
         }
 
-        visiting.Remove(job);
-        return _effectiveStart[job] = latest;
+        return starts;
     }
 }

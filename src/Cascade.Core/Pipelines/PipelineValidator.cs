@@ -39,9 +39,15 @@ public static class PipelineValidator
 
         if (errors.Count == 0)
         {
-            foreach (var cycle in FindCycles(pipeline.Jobs, byName))
+            var cycles = FindCycles(pipeline.Jobs, byName);
+            foreach (var cycle in cycles)
             {
                 Error(byName[cycle[0]].Location, $"cycle: {string.Join(" -> ", cycle)} (a job may only depend on earlier partitions of itself or its downstream jobs, with a negative offset)");
+            }
+
+            if (cycles.Count == 0 && FindDeadlock(pipeline.Jobs) is { } deadlock)
+            {
+                Error(byName[deadlock[0]].Location, $"cycle through offsets that never goes back in time: {string.Join(" -> ", deadlock)} (the offsets around a cycle must add up to less than 0, or no partition can ever run)");
             }
         }
 
@@ -144,6 +150,66 @@ public static class PipelineValidator
         }
 
         return cycles;
+    }
+
+    /// <summary>
+    /// A cycle whose offsets add up to 0 or more (each run would wait for itself or a later
+    /// partition). Bellman-Ford on weights -(n+1)·offset - 1: such a cycle, and only such a cycle,
+    /// has a negative total. Returns the cycle in the direction data flows, or null.
+    /// </summary>
+    private static List<string>? FindDeadlock(IReadOnlyList<JobDefinition> jobs)
+    {
+        var n = jobs.Count;
+        var index = jobs.Select((j, i) => (j.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
+        var edges = new List<(int From, int To, long Weight)>();
+        foreach (var job in jobs)
+        {
+            foreach (var dep in job.After)
+            {
+                // Data flows from the upstream job to this one.
+                edges.Add((index[dep.Job], index[job.Name], (-(long)dep.Offset * (n + 1)) - 1));
+            }
+        }
+
+        var dist = new long[n];
+        var pred = Enumerable.Repeat(-1, n).ToArray();
+        var last = -1;
+        for (var round = 0; round < n; round++)
+        {
+            last = -1;
+            foreach (var (from, to, w) in edges)
+            {
+                if (dist[from] + w < dist[to])
+                {
+                    dist[to] = dist[from] + w;
+                    pred[to] = from;
+                    last = to;
+                }
+            }
+        }
+
+        if (last < 0)
+        {
+            return null;
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            last = pred[last];
+        }
+
+        var cycle = new List<string>();
+        for (var v = last; ; v = pred[v])
+        {
+            cycle.Add(jobs[v].Name);
+            if (v == last && cycle.Count > 1)
+            {
+                break;
+            }
+        }
+
+        cycle.Reverse();
+        return cycle;
     }
 
     private static string? Suggest(string name, IEnumerable<string> candidates) =>

@@ -292,11 +292,19 @@ public sealed partial class Scheduler
         return result;
     }
 
+    /// <summary>Starts queued runs in partition order while the limits allow (again if an activation error freed a slot).</summary>
     private void Dispatch(DateTimeOffset at)
+    {
+        while (DispatchOnce(at))
+        {
+        }
+    }
+
+    private bool DispatchOnce(DateTimeOffset at)
     {
         if (_stopping || _ready.Count == 0 || _inFlight.Count >= _options.MaxParallel)
         {
-            return;
+            return false;
         }
 
         List<RunKey>? toStart = null;
@@ -321,11 +329,15 @@ public sealed partial class Scheduler
             free--;
         }
 
+        var failedToStart = false;
         foreach (var key in toStart ?? [])
         {
             _ready.Remove(key);
             Start(_runs[key], at);
+            failedToStart |= !_inFlight.ContainsKey(key);
         }
+
+        return failedToStart;
     }
 
     private void Start(Run run, DateTimeOffset at)

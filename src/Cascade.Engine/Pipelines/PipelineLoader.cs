@@ -33,6 +33,11 @@ public static class PipelineLoader
     public static PipelineResult Load(string yaml, string sourcePath)
     {
         var errors = new List<ValidationError>();
+        if (TabIndentedLine(yaml) is { } tabLine)
+        {
+            return new PipelineResult(null, [new ValidationError(sourcePath, new SourceLocation(tabLine, 1), "a tab is used for indentation; YAML needs spaces")]);
+        }
+
         var reader = new Reader(sourcePath, errors);
         PipelineDefinition? definition = null;
         try
@@ -61,6 +66,21 @@ public static class PipelineLoader
         }
 
         return Pipeline.Create(definition);
+    }
+
+    private static int? TabIndentedLine(string yaml)
+    {
+        var lines = yaml.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var indent = lines[i].Length - lines[i].TrimStart(' ', '\t').Length;
+            if (lines[i].AsSpan(0, indent).Contains('\t'))
+            {
+                return i + 1;
+            }
+        }
+
+        return null;
     }
 
     private static string Clean(string message)

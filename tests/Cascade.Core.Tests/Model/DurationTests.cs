@@ -69,7 +69,7 @@ public sealed class DurationTests
         });
     }
 
-    // Regression guard for a bug found while writing these tests: TimeSpan.FromMilliseconds(long),
+    // Regression (found while writing these tests): TimeSpan.FromMilliseconds(long),
     // FromSeconds(long) and FromMinutes(long) throw ArgumentOutOfRangeException (not
     // OverflowException) on overflow, so a typo in the pipeline file crashed TryParse.
     [Theory]

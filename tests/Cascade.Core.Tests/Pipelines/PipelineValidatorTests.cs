@@ -148,9 +148,9 @@ public sealed class PipelineValidatorTests
         Assert.Empty(Errors(Job("root"), Job("a") with { After = [Dep("root"), Dep("b", -1)] }, Job("b", "a")));
     }
 
-    // BUG (PipelineValidator.FindCycles only follows edges with offset >= 0): a cycle whose offsets
-    // add up to zero or more can never run. Here a(d) needs b(d+1) and b(d+1) needs a(d), which
-    // is a deadlock for every partition, yet the validator accepts the pipeline.
+    // Regression (found while writing these tests): FindCycles only followed edges with offset >= 0,
+    // so a cycle whose offsets add up to zero or more was accepted. Here a(d) needs b(d+1) and
+    // b(d+1) needs a(d): a deadlock on every partition.
     [Fact]
     public void Cycle_through_a_positive_offset_that_never_goes_back_in_time_is_rejected()
     {

@@ -44,9 +44,9 @@ public sealed class StartDateTests
         Assert.Equal(Date("2019-03-01"), pipeline.EffectiveStart("r"));
     }
 
-    // BUG (Pipeline.ComputeStart): when the recursion is cut at a job already being visited (a
-    // cycle through a negative offset), the partial result of the inner job is cached as final,
-    // so the answer depends on the order of the jobs in the file.
+    // Regression (found while writing these tests): the recursive ComputeStart cached the partial
+    // result of a job reached through a cycle (via a negative offset) as final, so the answer
+    // depended on the order of the jobs in the file.
     [Fact]
     public void Effective_start_does_not_depend_on_the_order_of_jobs_in_a_cycle_through_an_offset()
     {

@@ -67,9 +67,9 @@ public sealed class ParallelismTests
         Assert.Equal(["c"], Harness.StartsIn(h.Exit("b", "20190312", 0)).Select(a => a.Key.Job));
     }
 
-    // BUG (Scheduler.Dispatch): a slot is counted as used before Start runs, so a run that fails
-    // at activation (missing placeholder) consumes a slot it never occupies; the next queued run
-    // is not started until some unrelated input arrives.
+    // Regression (found while writing these tests): Dispatch counted a slot as used before Start
+    // ran, so a run failing at activation (missing placeholder) used up a slot it never held and
+    // the next queued run waited for some unrelated input.
     [Fact]
     public void Activation_error_does_not_hold_back_the_next_queued_run()
     {

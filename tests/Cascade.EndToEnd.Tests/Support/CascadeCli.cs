@@ -20,4 +20,8 @@ public static class CascadeCli
 
     /// <summary>Starts a long-running <c>cascade</c> (e.g. <c>run</c>) and returns at once.</summary>
     public static CliProcess Start(string workdir, params string[] args) => CliProcess.Start(workdir, args);
+
+    /// <summary>Starts a long-running <c>cascade</c> with extra environment variables.</summary>
+    public static CliProcess Start(string workdir, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        CliProcess.Start(workdir, args, environment);
 }

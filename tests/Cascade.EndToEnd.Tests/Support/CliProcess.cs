@@ -41,7 +41,7 @@ public sealed class CliProcess : IAsyncDisposable
         }
     }
 
-    public static CliProcess Start(string workdir, IEnumerable<string> args)
+    public static CliProcess Start(string workdir, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(DotnetHost())
         {
@@ -61,6 +61,11 @@ public sealed class CliProcess : IAsyncDisposable
 
         // As when a person pipes the output: no terminal width is handed down.
         info.Environment.Remove("COLUMNS");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var cli = new CliProcess(process);
         process.OutputDataReceived += (_, e) => cli.Append(cli._stdout, e.Data);
