@@ -38,15 +38,23 @@ internal static class RunCommand
             }
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            SchedulerService? running = null;
+            var signals = 0;
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
             void Stop(PosixSignalContext context)
             {
                 context.Cancel = true;
-                if (!stop.IsCancellationRequested)
+                switch (Interlocked.Increment(ref signals))
                 {
-                    Console.Error.WriteLine($"stopping: no new runs; running commands get {Duration.Format(shutdownGrace)} to finish (send the signal again to stop waiting)");
-                    stop.Cancel();
+                    case 1:
+                        Console.Error.WriteLine($"stopping: no new runs; running commands get {Duration.Format(shutdownGrace)} to finish (signal again to kill them now)");
+                        stop.Cancel();
+                        break;
+                    case 2:
+                        Console.Error.WriteLine("killing running commands; they are queued again on the next start");
+                        running?.KillRunning();
+                        break;
                 }
             }
 
@@ -79,6 +87,7 @@ internal static class RunCommand
 
             await using var alerts = new AlertDispatcher(sinks, new AlertDeliveryOptions(), time, logger);
             using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(time, logger), new ProcessExecutor(ws.BaseDirectory), time, logger, alerts);
+            running = service;
             var printer = new RunPrinter(parse.GetValue(quiet), ws);
             service.RunChanged += printer.OnChanged;
             service.Ready += printer.OnReady;

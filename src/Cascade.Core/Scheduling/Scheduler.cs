@@ -163,6 +163,7 @@ public sealed partial class Scheduler
             WaitDeadline = null,
             Marker = body,
             ExitCode = exitCode ?? run?.ExitCode,
+            Reason = null,
             Warnings = warnings,
         };
         Change(done, "succeeded", exitCode is null ? "done marker observed" : $"exit {exitCode}");

@@ -420,6 +420,9 @@ public sealed class SchedulerService : IDisposable
         await FlushAsync();
     }
 
+    /// <summary>Stops waiting for running attempts: kills them now (they are queued again on the next start).</summary>
+    public void KillRunning() => _kill.Cancel();
+
     public void Dispose() => _kill.Dispose();
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
