@@ -87,9 +87,18 @@ public sealed partial class Scheduler
             }
 
             var ticks = new List<DateTimeOffset>();
-            for (var t = schedule.Cron.NextAfter(from); t is { } tick && tick <= now && ticks.Count < MaxTicksPerStep; t = schedule.Cron.NextAfter(tick))
+            if (!schedule.Catchup && LatestTick(schedule, from, now) is { } latest)
             {
-                ticks.Add(tick);
+                // Only the latest counts; count the skipped ones without walking years of ticks.
+                from = latest.AddTicks(-1);
+                ticks.Add(latest);
+            }
+            else
+            {
+                for (var t = schedule.Cron.NextAfter(from); t is { } tick && tick <= now && ticks.Count < MaxTicksPerStep; t = schedule.Cron.NextAfter(tick))
+                {
+                    ticks.Add(tick);
+                }
             }
 
             if (ticks.Count == 0)
@@ -102,10 +111,10 @@ public sealed partial class Scheduler
                 continue;
             }
 
-            var due = schedule.Catchup ? ticks : [ticks[^1]];
-            if (due.Count < ticks.Count)
+            var due = ticks;
+            if (!schedule.Catchup && _lastTickWasMissedMany)
             {
-                Warn($"{job.Name}: {ticks.Count - 1} missed tick(s) not caught up (catchup: false); running only the latest");
+                Warn($"{job.Name}: missed ticks since {(_lastTick.TryGetValue(job.Name, out var last) ? last.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + "Z" : "its start")} not caught up (catchup: false); running only the latest");
             }
 
             foreach (var tick in due)
@@ -124,6 +133,35 @@ public sealed partial class Scheduler
             }
 
             MoveTickCursor(job.Name, ticks[^1]);
+        }
+    }
+
+    private bool _lastTickWasMissedMany;
+
+    /// <summary>
+    /// The last tick in (<paramref name="from"/>, <paramref name="now"/>], found by looking back from
+    /// now in widening windows (so years of missed minutely ticks cost a few steps). Sets
+    /// <see cref="_lastTickWasMissedMany"/> when more than one tick was due.
+    /// </summary>
+    private DateTimeOffset? LatestTick(ScheduleSpec schedule, DateTimeOffset from, DateTimeOffset now)
+    {
+        _lastTickWasMissedMany = false;
+        for (var window = TimeSpan.FromHours(1); ; window *= 2)
+        {
+            var start = now - window < from ? from : now - window;
+            DateTimeOffset? latest = null;
+            var count = 0;
+            for (var t = schedule.Cron.NextAfter(start); t is { } tick && tick <= now; t = schedule.Cron.NextAfter(tick))
+            {
+                latest = tick;
+                count++;
+            }
+
+            if (latest is not null || start == from)
+            {
+                _lastTickWasMissedMany = count > 1 || (latest is { } l && start > from && schedule.Cron.NextAfter(from) < l);
+                return latest;
+            }
         }
     }
 

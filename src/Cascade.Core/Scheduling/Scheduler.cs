@@ -30,6 +30,7 @@ public sealed partial class Scheduler
     private readonly Dictionary<string, int> _runningPerJob = new(StringComparer.Ordinal);
     private List<SchedulerEffect> _effects = [];
     private bool _stopping;
+    private bool _held;
     private DateTimeOffset _now;
 
     public Scheduler(Pipeline pipeline, SchedulerOptions options, IEnumerable<Run>? restored = null)
@@ -41,6 +42,7 @@ public sealed partial class Scheduler
     {
         _pipeline = pipeline;
         _options = options;
+        _held = options.HoldUntilStarted;
         foreach (var run in snapshot.Runs)
         {
             if (!pipeline.Contains(run.Key.Job))
@@ -93,7 +95,10 @@ public sealed partial class Scheduler
         switch (input)
         {
             case MarkerObserved m:
-                MarkDone(m.Key, m.Body, m.At, exitCode: null);
+                _ = MarkDone(m.Key, m.Body, m.At, exitCode: null);
+                break;
+            case MarkersObserved batch:
+                OnMarkers(batch);
                 break;
             case RunExited e:
                 OnExited(e);
@@ -127,30 +132,51 @@ public sealed partial class Scheduler
         return _effects;
     }
 
-    private void MarkDone(RunKey key, MarkerBody body, DateTimeOffset at, int? exitCode)
+    private void OnMarkers(MarkersObserved batch)
+    {
+        var done = new List<RunKey>(batch.Markers.Count);
+        foreach (var (key, body) in batch.Markers)
+        {
+            if (MarkDone(key, body, batch.At, exitCode: null, evaluateDownstream: false))
+            {
+                done.Add(key);
+            }
+        }
+
+        foreach (var key in done)
+        {
+            foreach (var downstream in _pipeline.DownstreamOf(key))
+            {
+                Evaluate(downstream, batch.At);
+            }
+        }
+    }
+
+    /// <summary>Marks a run done; returns whether it changed (so its downstream runs need a look).</summary>
+    private bool MarkDone(RunKey key, MarkerBody body, DateTimeOffset at, int? exitCode, bool evaluateDownstream = true)
     {
         if (!_pipeline.TryGetJob(key.Job, out var job))
         {
             Warn($"marker for unknown job '{key.Job}' ({key.Partition.Key}) ignored");
-            return;
+            return false;
         }
 
         if (job.Grain != key.Partition.Grain)
         {
             Warn($"marker {key} ignored: job '{key.Job}' is {job.Grain.ToString().ToLowerInvariant()}, the partition is not");
-            return;
+            return false;
         }
 
         var run = _runs.GetValueOrDefault(key);
         if (run is { IsDone: true })
         {
-            return;
+            return false;
         }
 
         if (run is { IsBroken: true } && exitCode is null)
         {
             RecordLateMarker(run, at);
-            return;
+            return false;
         }
 
         Unqueue(key);
@@ -169,10 +195,15 @@ public sealed partial class Scheduler
         Change(done, "succeeded", exitCode is null ? "done marker observed" : $"exit {exitCode}");
         OnSucceeded(done, at);
 
-        foreach (var downstream in _pipeline.DownstreamOf(key))
+        if (evaluateDownstream)
         {
-            Evaluate(downstream, at);
+            foreach (var downstream in _pipeline.DownstreamOf(key))
+            {
+                Evaluate(downstream, at);
+            }
         }
+
+        return true;
     }
 
     private void Evaluate(RunKey key, DateTimeOffset at)
@@ -303,7 +334,7 @@ public sealed partial class Scheduler
 
     private bool DispatchOnce(DateTimeOffset at)
     {
-        if (_stopping || _ready.Count == 0 || _inFlight.Count >= _options.MaxParallel)
+        if (_stopping || _held || _ready.Count == 0 || _inFlight.Count >= _options.MaxParallel)
         {
             return false;
         }
@@ -402,7 +433,7 @@ public sealed partial class Scheduler
 
         if (e.ExitCode == 0)
         {
-            MarkDone(e.Key, e.Marker ?? MarkerBody.Empty, e.At, exitCode: 0);
+            _ = MarkDone(e.Key, e.Marker ?? MarkerBody.Empty, e.At, exitCode: 0);
             return;
         }
 
@@ -512,6 +543,7 @@ public sealed partial class Scheduler
 
     private void OnStarted(DateTimeOffset at)
     {
+        _held = false;
         var keys = _runs.Keys.Order().ToList();
         foreach (var key in keys)
         {

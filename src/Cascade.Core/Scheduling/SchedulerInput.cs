@@ -9,6 +9,12 @@ public abstract record SchedulerInput(DateTimeOffset At)
     /// <summary>A done marker exists for <paramref name="Key"/> (first sight or a duplicate).</summary>
     public sealed record MarkerObserved(RunKey Key, MarkerBody Body, DateTimeOffset At) : SchedulerInput(At);
 
+    /// <summary>
+    /// Several markers seen together (a rescan, a burst): all are marked done before any downstream
+    /// run is judged, so a run whose own marker is in the batch is never started.
+    /// </summary>
+    public sealed record MarkersObserved(IReadOnlyList<(RunKey Key, MarkerBody Body)> Markers, DateTimeOffset At) : SchedulerInput(At);
+
     /// <summary>A started attempt's process ended. <paramref name="Marker"/> is its marker's body on exit 0.</summary>
     public sealed record RunExited(RunKey Key, int Generation, int Attempt, int ExitCode, MarkerBody? Marker, DateTimeOffset At) : SchedulerInput(At);
 

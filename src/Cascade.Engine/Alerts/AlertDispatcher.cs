@@ -29,17 +29,20 @@ public sealed class AlertDispatcher : IAsyncDisposable
         _logger = logger;
         _queue = Channel.CreateBounded<Alert>(new BoundedChannelOptions(options.QueueCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
             dropped => logger.LogWarning("alert queue full; dropped the alert for {Job} {Partition}", dropped.Key.Job, dropped.Key.Partition.Key));
-        _resilience = new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions
+        var builder = new ResiliencePipelineBuilder { TimeProvider = time };
+        if (options.Retries > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions
             {
                 MaxRetryAttempts = options.Retries,
                 Delay = options.FirstRetryDelay,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = false,
                 ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>().Handle<TimeoutRejectedException>(),
-            })
-            .AddTimeout(options.AttemptTimeout)
-            .Build();
+            });
+        }
+
+        _resilience = builder.AddTimeout(options.AttemptTimeout).Build();
         _loop = Task.Run(LoopAsync);
     }
 

@@ -32,6 +32,7 @@ public sealed class SchedulerService : IDisposable
     private readonly List<Activation> _pendingStarts = [];
     private readonly List<SchedulerEffect.CursorMoved> _pendingCursors = [];
     private readonly List<Alert> _pendingAlerts = [];
+    private readonly List<(RunKey Key, MarkerBody Body)> _pendingMarkers = [];
     private readonly AlertDispatcher? _alerts;
     private readonly HashSet<string> _ignoredPaths = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _kill = new();
@@ -67,6 +68,9 @@ public sealed class SchedulerService : IDisposable
     /// <summary>Raised on the loop for every alert, after the decision behind it is committed.</summary>
     public event Action<Alert>? AlertRaised;
 
+    /// <summary>Raised by the executor's thread the moment an attempt's process has started (for measurements).</summary>
+    public event Action<Activation>? AttemptStarted;
+
     /// <summary>Raised once the start-up rescan and recovery are committed.</summary>
     public event Action? Ready;
 
@@ -75,7 +79,7 @@ public sealed class SchedulerService : IDisposable
     /// <summary>Runs until <paramref name="stop"/> is cancelled (or, with <see cref="EngineOptions.UntilIdle"/>, until idle).</summary>
     public async Task RunAsync(CancellationToken stop)
     {
-        _core = new Scheduler(_pipeline, new SchedulerOptions { MaxParallel = _options.MaxParallel }, await _store.LoadAsync(stop));
+        _core = new Scheduler(_pipeline, new SchedulerOptions { MaxParallel = _options.MaxParallel, HoldUntilStarted = true }, await _store.LoadAsync(stop));
         using var loop = new CancellationTokenSource();
         var watch = WatchAsync(loop.Token);
         try
@@ -218,7 +222,7 @@ public sealed class SchedulerService : IDisposable
             _logger.LogWarning("marker {Marker}: {Warning}", entry.RelativePath, body.Warning);
         }
 
-        Apply(new MarkerObserved(key, body, _time.GetUtcNow()));
+        _pendingMarkers.Add((key, body));
     }
 
     private void Ignore(string path, string message)
@@ -259,8 +263,24 @@ public sealed class SchedulerService : IDisposable
         }
     }
 
+    /// <summary>Markers read so far go to the core as one batch (all done before any downstream run is judged).</summary>
+    private void ApplyMarkers()
+    {
+        if (_pendingMarkers.Count > 0)
+        {
+            var batch = _pendingMarkers.ToList();
+            _pendingMarkers.Clear();
+            Apply(new MarkersObserved(batch, _time.GetUtcNow()));
+        }
+    }
+
     private void Apply(SchedulerInput input)
     {
+        if (input is not MarkersObserved)
+        {
+            ApplyMarkers();
+        }
+
         foreach (var effect in _core.Handle(input))
         {
             switch (effect)
@@ -288,6 +308,7 @@ public sealed class SchedulerService : IDisposable
     /// <summary>Commits the batch's decisions, then (and only then) starts its attempts.</summary>
     private async Task FlushAsync()
     {
+        ApplyMarkers();
         if (_pendingChanges.Count > 0 || _pendingCursors.Count > 0)
         {
             await _store.CommitAsync(_pendingChanges, _pendingCursors, CancellationToken.None);
@@ -324,7 +345,10 @@ public sealed class SchedulerService : IDisposable
         SchedulerInput? result = null;
         try
         {
-            var context = new AttemptContext(_markers.Locate(a.Key), LogFiles.PathOf(_options.LogDirectory, a.Key, a.Generation, a.Attempt));
+            var context = new AttemptContext(_markers.Locate(a.Key), LogFiles.PathOf(_options.LogDirectory, a.Key, a.Generation, a.Attempt))
+            {
+                Started = AttemptStarted is { } started ? () => started(a) : null,
+            };
             var outcome = await _executor.ExecuteAsync(a, context, _kill.Token);
             result = outcome switch
             {

@@ -79,6 +79,7 @@ public sealed class ProcessExecutor(string workingDirectory) : IExecutor
             return new AttemptOutcome.NotStarted(reason);
         }
 
+        context.Started?.Invoke();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
