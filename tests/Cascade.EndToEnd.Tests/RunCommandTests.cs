@@ -131,11 +131,11 @@ public sealed class RunCommandTests : IDisposable
 
         (await CascadeCli.RunAsync(_ws.Root, "done", "upstream", "20190312")).AssertExitCode(0);
         // The contract is "within a second"; the slack is for a loaded test machine.
-        Assert.True(await TempWorkspace.EventuallyAsync(() => _ws.Exists("out.txt"), TimeSpan.FromSeconds(5)), $"no reaction to the marker\n{scheduler.StdOut}\n{scheduler.StdErr}");
+        Assert.True(await TempWorkspace.EventuallyAsync(() => _ws.Exists("out.txt"), TimeSpan.FromSeconds(10)), $"no reaction to the marker\n{scheduler.StdOut}\n{scheduler.StdErr}");
 
         (await CascadeCli.RunAsync(_ws.Root, "trigger", "down", "20190320")).AssertExitCode(0);
         Assert.True(
-            await TempWorkspace.EventuallyAsync(() => _ws.Read("out.txt").Contains("20190320", StringComparison.Ordinal), TimeSpan.FromSeconds(5)),
+            await TempWorkspace.EventuallyAsync(() => _ws.Read("out.txt").Contains("20190320", StringComparison.Ordinal), TimeSpan.FromSeconds(10)),
             $"no reaction to the trigger\n{scheduler.StdOut}\n{scheduler.StdErr}");
 
         var second = await CascadeCli.RunAsync(_ws.Root, "run", "--until-idle");

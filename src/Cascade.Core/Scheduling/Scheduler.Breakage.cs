@@ -108,7 +108,7 @@ public sealed partial class Scheduler
             return;
         }
 
-        var note = $"{Late} at {at:yyyy-MM-dd HH:mm:ss}Z: the run stays {run.State.Name()} until replayed";
+        var note = $"{Late} at {at.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z: the run stays {run.State.Name()} until replayed";
         Change(run with { Warnings = [.. run.Warnings, note] }, "late", note);
     }
 
@@ -119,7 +119,7 @@ public sealed partial class Scheduler
             var note = $"late input {input.Key.Job} {input.Key.Partition.Key}";
             if (IsDone(input.Key) && !run.Warnings.Any(w => w.StartsWith(note, StringComparison.Ordinal)) && _runs[input.Key].FinishedAt >= run.FinishedAt)
             {
-                run = run with { Warnings = [.. run.Warnings, $"{note} done at {at:yyyy-MM-dd HH:mm:ss}Z (after the timeout; the chain stays broken until replayed)"] };
+                run = run with { Warnings = [.. run.Warnings, $"{note} done at {at.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z (after the timeout; the chain stays broken until replayed)"] };
                 Change(run, "late", note);
             }
         }

@@ -112,9 +112,10 @@ public sealed partial class Scheduler
             }
 
             var due = ticks;
-            if (!schedule.Catchup && _lastTickWasMissedMany)
+            if (!schedule.Catchup && _skippedTicks > 0)
             {
-                Warn($"{job.Name}: missed ticks since {(_lastTick.TryGetValue(job.Name, out var last) ? last.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + "Z" : "its start")} not caught up (catchup: false); running only the latest");
+                var count = _skippedTicks >= MaxTicksPerStep ? $"over {MaxTicksPerStep}" : _skippedTicks.ToString(CultureInfo.InvariantCulture);
+                Warn($"{job.Name}: {count} missed tick(s) not caught up (catchup: false); running only the latest");
             }
 
             foreach (var tick in due)
@@ -136,30 +137,35 @@ public sealed partial class Scheduler
         }
     }
 
-    private bool _lastTickWasMissedMany;
+    private int _skippedTicks;
 
     /// <summary>
     /// The last tick in (<paramref name="from"/>, <paramref name="now"/>], found by looking back from
     /// now in widening windows (so years of missed minutely ticks cost a few steps). Sets
-    /// <see cref="_lastTickWasMissedMany"/> when more than one tick was due.
+    /// <see cref="_skippedTicks"/> to the number of earlier due ticks (counted up to a bound).
     /// </summary>
     private DateTimeOffset? LatestTick(ScheduleSpec schedule, DateTimeOffset from, DateTimeOffset now)
     {
-        _lastTickWasMissedMany = false;
+        _skippedTicks = 0;
         for (var window = TimeSpan.FromHours(1); ; window *= 2)
         {
             var start = now - window < from ? from : now - window;
             DateTimeOffset? latest = null;
-            var count = 0;
             for (var t = schedule.Cron.NextAfter(start); t is { } tick && tick <= now; t = schedule.Cron.NextAfter(tick))
             {
                 latest = tick;
-                count++;
             }
 
             if (latest is not null || start == from)
             {
-                _lastTickWasMissedMany = count > 1 || (latest is { } l && start > from && schedule.Cron.NextAfter(from) < l);
+                if (latest is { } l)
+                {
+                    for (var t = schedule.Cron.NextAfter(from); t is { } tick && tick < l && _skippedTicks < MaxTicksPerStep; t = schedule.Cron.NextAfter(tick))
+                    {
+                        _skippedTicks++;
+                    }
+                }
+
                 return latest;
             }
         }
@@ -265,7 +271,7 @@ public sealed partial class Scheduler
         var deadline = _pipeline.DeadlineOf(key)!.Value;
         var run = _runs.GetValueOrDefault(key);
         var state = run is null ? "no run yet" : run.State.Name();
-        var summary = $"missed its deadline {deadline:yyyy-MM-dd HH:mm}Z ({state})";
+        var summary = $"missed its deadline {deadline.ToUniversalTime():yyyy-MM-dd HH:mm}Z ({state})";
         if (run is not null)
         {
             Change(run with { Warnings = [.. run.Warnings, summary] }, "deadline_missed", summary);

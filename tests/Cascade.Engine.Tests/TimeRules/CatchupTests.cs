@@ -65,8 +65,8 @@ public sealed class CatchupTests
 
         Assert.Equal(["player_entry 20190312"], QueuedIn(effects));
         var warning = Assert.Single(WarningsIn(effects));
-        Assert.Contains("player_entry", warning, StringComparison.Ordinal);
-        Assert.Contains("2 missed tick(s) not caught up", warning, StringComparison.Ordinal);
+        Assert.StartsWith("player_entry:", warning, StringComparison.Ordinal);
+        Assert.Contains("not caught up (catchup: false)", warning, StringComparison.Ordinal);
         Assert.Null(h.Find("player_entry", "20190310"));
         Assert.Null(h.Find("player_entry", "20190311"));
         Assert.Equal(Utc("2019-03-13T02:00"), DateTimeOffset.Parse(h.Cursors["schedule:player_entry"], CultureInfo.InvariantCulture));
@@ -168,11 +168,10 @@ public sealed class CatchupTests
     }
 
     [Fact]
-    public void BUG_catchup_false_runs_more_than_the_latest_tick_when_over_10000_ticks_were_missed()
+    public void Catchup_false_runs_only_the_latest_tick_even_after_more_than_ten_thousand_missed_ticks()
     {
-        // An hourly root started two years back: ~19,000 missed ticks. The tick loop stops at
-        // MaxTicksPerStep (10,000) and catchup: false then runs the 10,000th tick (a partition in
-        // 2018) as "the latest", and the next step runs another one.
+        // Regression: the tick loop stopped at MaxTicksPerStep (10,000), so catchup: false ran the
+        // 10,000th tick (payments 2018022115) as "the latest", and the next step ran another one.
         var h = new TimeHarness("""
             jobs:
               payments:
@@ -189,5 +188,28 @@ public sealed class CatchupTests
 
         var run = Assert.Single(h.Scheduler.Runs);
         Assert.Equal(Key("payments", "2019031305"), run.Key);
+        Assert.Single(h.Starts);
+    }
+
+    [Fact]
+    public void BUG_the_catchup_false_warning_prints_the_local_time_of_the_last_tick_with_a_Z_suffix()
+    {
+        // Scheduler.Time.cs FireSchedules formats the restored cursor (a zone-local DateTimeOffset
+        // from Cronos, here 02:30+01:00) as "HH:mm" and appends "Z": it says 02:30Z for 01:30Z.
+        var pipeline = Load("""
+            timezone: Europe/Berlin
+            jobs:
+              player_entry:
+                schedule: "30 2 * * *"
+                partition_offset: -1
+                catchup: false
+                run: { command: [player_entry, "{date}"] }
+            """);
+        var h = new TimeHarness(pipeline, null, new SchedulerSnapshot([], new Dictionary<string, string> { ["schedule:player_entry"] = "2019-03-10T02:30:00.0000000+01:00" }));
+
+        var effects = h.Started(Utc("2019-03-13T06:00"));
+
+        Assert.Equal(["player_entry 20190312"], QueuedIn(effects));
+        Assert.Contains("since 2019-03-10 01:30Z", Assert.Single(WarningsIn(effects)), StringComparison.Ordinal);
     }
 }

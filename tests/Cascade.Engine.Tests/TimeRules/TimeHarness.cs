@@ -73,7 +73,10 @@ internal sealed class TimeHarness
     public SchedulerSnapshot Snapshot() => new([.. Stored.Values.OrderBy(r => r.Key)], new Dictionary<string, string>(Cursors, StringComparer.Ordinal));
 
     /// <summary>The process stops and a new one takes over the committed state (no input is sent yet).</summary>
-    public void Restart() => Scheduler = new Scheduler(Pipeline, Options, Snapshot());
+    public void Restart(SchedulerOptions? options = null) => Scheduler = new Scheduler(Pipeline, options ?? Options, Snapshot());
+
+    public IReadOnlyList<SchedulerEffect> Markers(DateTimeOffset at, params string[] markers) =>
+        Handle(new MarkersObserved([.. markers.Select(m => m.Split(' ')).Select(m => (Key(m[0], m[1]), MarkerBody.Empty))], at));
 
     public IReadOnlyList<SchedulerEffect> Handle(SchedulerInput input)
     {

@@ -126,6 +126,51 @@ public sealed class WaitDeadlineTests
     }
 
     [Fact]
+    public void A_start_up_rescan_batch_is_applied_before_the_deadline_that_passed_while_down_is_judged()
+    {
+        var h = FirstInputAtThree();
+        h.Restart(new SchedulerOptions { HoldUntilStarted = true });
+
+        var onRescan = h.Markers(Utc("2019-03-13T09:00"), "b 20190312");
+        var onStart = h.Started(Utc("2019-03-13T09:00"));
+
+        Assert.Empty(StartedIn(onRescan)); // held until the rescan is complete
+        Assert.Equal(["c 20190312"], StartedIn(onStart));
+        Assert.Empty(AlertsIn(onStart));
+        Assert.Empty(h.Alerts);
+    }
+
+    [Fact]
+    public void A_rescan_batch_holding_the_waiting_runs_own_marker_settles_it_without_a_timeout_or_a_start()
+    {
+        var h = FirstInputAtThree();
+        h.Restart(new SchedulerOptions { HoldUntilStarted = true });
+
+        h.Markers(Utc("2019-03-13T09:00"), "b 20190312", "c 20190312");
+        var onStart = h.Started(Utc("2019-03-13T09:00"));
+
+        Assert.Equal(RunState.Succeeded, h.Run("c", "20190312").State);
+        Assert.Equal(["d 20190312"], StartedIn(onStart));
+        Assert.Empty(h.Alerts);
+        Assert.DoesNotContain(h.Starts, s => s.Key == Key("c", "20190312"));
+    }
+
+    [Fact]
+    public void A_start_up_rescan_without_the_missing_marker_times_the_run_out_when_the_scheduler_starts()
+    {
+        var h = FirstInputAtThree();
+        h.Restart(new SchedulerOptions { HoldUntilStarted = true });
+
+        var onRescan = h.Markers(Utc("2019-03-13T09:00"), "a 20190312");
+        var onStart = h.Started(Utc("2019-03-13T09:00"));
+
+        AssertNothingHappened(onRescan);
+        Assert.Equal(RunState.TimedOut, h.Run("c", "20190312").State);
+        Assert.Equal(Utc("2019-03-13T09:00"), h.Run("c", "20190312").FinishedAt);
+        Assert.Equal(AlertKind.TimedOut, Assert.Single(AlertsIn(onStart)).Kind);
+    }
+
+    [Fact]
     public void The_last_input_before_the_deadline_disarms_it()
     {
         var h = FirstInputAtThree();
