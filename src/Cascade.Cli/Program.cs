@@ -13,6 +13,10 @@ var root = new RootCommand("Cascade: a reactive job scheduler. Jobs start when t
     StatusCommand.Create(),
     WhyCommand.Create(),
     LogsCommand.Create(),
+    ReplayCommand.Create(),
+    BackfillCommand.Create(),
+    CancelCommand.Create(),
+    HistoryCommand.Create(),
 };
 root.Options.Add(CommonOptions.File);
 

@@ -154,7 +154,9 @@ internal static class RunCommand
                 "late" => change.Detail,
                 "deadline_missed" => change.Detail,
                 "interrupted" => "was running when the last scheduler stopped; queued again",
-                "exited" => change.Detail ?? "exited",
+                "exited" when run.ExitCode is not 0 => change.Detail ?? "exited",
+                "superseded" => change.Detail,
+                "cancelled" => "cancelled",
                 _ => null,
             };
             var bad = change.Event is "failed" or "retry" or "timed_out" or "upstream_failed" or "deadline_missed";

@@ -36,7 +36,7 @@ public sealed record Run
     /// <summary>When a waiting run times out (set once a same-partition input is done and the job has a wait_timeout).</summary>
     public DateTimeOffset? WaitDeadline { get; init; }
 
-    /// <summary>Why the run was queued: <c>inputs</c> (all inputs done), <c>trigger</c> or <c>schedule</c>.</summary>
+    /// <summary>Who asked: <c>inputs</c> (all inputs done), <c>trigger</c>, <c>schedule</c>, <c>replay</c>, <c>backfill</c>, or <c>marker</c> (done outside Cascade).</summary>
     public string? Cause { get; init; }
 
     /// <summary>Params the run was activated with (job defaults, then inputs' markers, then trigger).</summary>
@@ -47,6 +47,9 @@ public sealed record Run
 
     /// <summary>The body of this run's own done marker, once done.</summary>
     public MarkerBody? Marker { get; init; }
+
+    /// <summary>The backfill this run belongs to, if any (it counts against that backfill's limit).</summary>
+    public string? Backfill { get; init; }
 
     public int? ExitCode { get; init; }
 

@@ -24,4 +24,7 @@ public enum RunState
 
     /// <summary>An input failed or timed out: it will not run until replayed.</summary>
     UpstreamFailed,
+
+    /// <summary>An older generation, replaced by a replay (kept for the record).</summary>
+    Superseded,
 }

@@ -17,6 +17,7 @@ public static class RunStates
         RunState.Failed => "failed",
         RunState.TimedOut => "timed_out",
         RunState.UpstreamFailed => "upstream_failed",
+        RunState.Superseded => "superseded",
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
     };
 

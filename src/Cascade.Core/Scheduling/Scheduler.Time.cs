@@ -181,7 +181,15 @@ public sealed partial class Scheduler
 
         var first = job.Grain == Grain.Daily ? Partition.Day(start) : Partition.Hour(start, 0);
         var earliestTick = first.Add(-Math.Max(0, schedule.PartitionOffset)).Start;
-        return _pipeline.ToInstant(earliestTick).AddTicks(-1);
+        var from = _pipeline.ToInstant(earliestTick).AddTicks(-1);
+
+        // Skip ticks whose partition is still before start: they are not missed, they were never due.
+        for (var t = schedule.Cron.NextAfter(from); t is { } tick && _pipeline.PartitionAt(tick, job.Grain).Add(schedule.PartitionOffset) < first; t = schedule.Cron.NextAfter(tick))
+        {
+            from = tick;
+        }
+
+        return from;
     }
 
     private void MoveTickCursor(string job, DateTimeOffset tick)

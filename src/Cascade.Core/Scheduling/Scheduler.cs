@@ -26,7 +26,7 @@ public sealed partial class Scheduler
     private readonly Dictionary<RunKey, Run> _runs = [];
     private readonly SortedSet<RunKey> _ready = [];
     private readonly SortedSet<(DateTimeOffset At, RunKey Key)> _retries = [];
-    private readonly Dictionary<RunKey, (int Generation, int Attempt)> _inFlight = [];
+    private readonly Dictionary<RunKey, (int Generation, int Attempt, string? Backfill)> _inFlight = [];
     private readonly Dictionary<string, int> _runningPerJob = new(StringComparer.Ordinal);
     private List<SchedulerEffect> _effects = [];
     private bool _stopping;
@@ -69,6 +69,7 @@ public sealed partial class Scheduler
         }
 
         RestoreCursors(snapshot.Cursors);
+        RestoreBackfills(snapshot.Cursors);
     }
 
     public Pipeline Pipeline => _pipeline;
@@ -95,7 +96,16 @@ public sealed partial class Scheduler
         switch (input)
         {
             case MarkerObserved m:
-                _ = MarkDone(m.Key, m.Body, m.At, exitCode: null);
+                _ = MarkDone(m.Key, m.Body, m.At, exitCode: null, writtenAt: m.WrittenAt);
+                break;
+            case ReplayRequested r:
+                OnReplay(r);
+                break;
+            case BackfillRequested b:
+                OnBackfill(b);
+                break;
+            case CancelRequested c:
+                OnCancel(c);
                 break;
             case MarkersObserved batch:
                 OnMarkers(batch);
@@ -135,9 +145,9 @@ public sealed partial class Scheduler
     private void OnMarkers(MarkersObserved batch)
     {
         var done = new List<RunKey>(batch.Markers.Count);
-        foreach (var (key, body) in batch.Markers)
+        foreach (var (key, body, writtenAt) in batch.Markers)
         {
-            if (MarkDone(key, body, batch.At, exitCode: null, evaluateDownstream: false))
+            if (MarkDone(key, body, batch.At, exitCode: null, writtenAt, evaluateDownstream: false))
             {
                 done.Add(key);
             }
@@ -153,7 +163,7 @@ public sealed partial class Scheduler
     }
 
     /// <summary>Marks a run done; returns whether it changed (so its downstream runs need a look).</summary>
-    private bool MarkDone(RunKey key, MarkerBody body, DateTimeOffset at, int? exitCode, bool evaluateDownstream = true)
+    private bool MarkDone(RunKey key, MarkerBody body, DateTimeOffset at, int? exitCode, DateTimeOffset? writtenAt = null, bool evaluateDownstream = true)
     {
         if (!_pipeline.TryGetJob(key.Job, out var job))
         {
@@ -176,6 +186,12 @@ public sealed partial class Scheduler
         if (run is { IsBroken: true } && exitCode is null)
         {
             RecordLateMarker(run, at);
+            return false;
+        }
+
+        if (exitCode is null && IsStale(run, writtenAt))
+        {
+            Warn($"stale marker for {key} ignored: written {writtenAt:O}, before generation {run!.Generation} was opened");
             return false;
         }
 
@@ -286,18 +302,24 @@ public sealed partial class Scheduler
     private void Enqueue(Run run, string cause, DateTimeOffset at)
     {
         DisarmWaitDeadline(run);
+        if (cause == "inputs" && run.Backfill is null)
+        {
+            // Runs that follow a backfill's runs belong to it (and to its limit).
+            run = run with { Backfill = _pipeline.InputsOf(run.Key).Where(i => i.Dependency.Offset == 0).Select(i => _runs.GetValueOrDefault(i.Key)?.Backfill).FirstOrDefault(b => b is not null) };
+        }
+
         var queued = run with
         {
             State = RunState.Queued,
             QueuedAt = at,
-            Cause = cause,
+            Cause = cause == "inputs" && run.Cause is "replay" or "backfill" ? run.Cause : cause,
             NextRetryAt = null,
             WaitDeadline = null,
             FinishedAt = null,
             Params = ParamsFor(run),
         };
         _ready.Add(run.Key);
-        Change(queued, "queued", cause switch { "trigger" => "triggered", "schedule" => "scheduled", _ => "all inputs done" });
+        Change(queued, "queued", cause switch { "inputs" => "all inputs done", _ => cause });
     }
 
     /// <summary>Job defaults, then same-partition inputs' marker params in <c>after</c> order, then trigger params.</summary>
@@ -351,12 +373,18 @@ public sealed partial class Scheduler
 
             var limit = _pipeline[key.Job].MaxParallel ?? int.MaxValue;
             var running = _runningPerJob.GetValueOrDefault(key.Job) + planned.GetValueOrDefault(key.Job);
-            if (running >= limit)
+            var run = _runs[key];
+            if (running >= limit || !BackfillHasRoom(run, planned))
             {
                 continue;
             }
 
             planned[key.Job] = planned.GetValueOrDefault(key.Job) + 1;
+            if (run.Backfill is { } backfill)
+            {
+                planned["backfill:" + backfill] = planned.GetValueOrDefault("backfill:" + backfill) + 1;
+            }
+
             (toStart ??= []).Add(key);
             free--;
         }
@@ -407,8 +435,12 @@ public sealed partial class Scheduler
             NextRetryAt = null,
             ExitCode = null,
         };
-        _inFlight[run.Key] = (running.Generation, running.Attempt);
+        _inFlight[run.Key] = (running.Generation, running.Attempt, running.Backfill);
         _runningPerJob[run.Key.Job] = _runningPerJob.GetValueOrDefault(run.Key.Job) + 1;
+        if (running.Backfill is { } backfill)
+        {
+            _runningPerBackfill[backfill] = _runningPerBackfill.GetValueOrDefault(backfill) + 1;
+        }
         Change(running, "started", $"attempt {running.Attempt}");
         _effects.Add(new StartRun(new Activation(run.Key, running.Generation, running.Attempt, running.RunId, argv, values, running.Params)));
     }
@@ -423,9 +455,11 @@ public sealed partial class Scheduler
         var run = _runs.GetValueOrDefault(e.Key);
         if (run is null || run.Generation != e.Generation || run.Attempt != e.Attempt || run.State != RunState.Running)
         {
-            if (run is { IsDone: true } && e.ExitCode != 0)
+            if (run is { IsDone: true } && run.Generation == e.Generation && run.Attempt == e.Attempt)
             {
-                Change(run with { ExitCode = e.ExitCode, Warnings = [.. run.Warnings, $"attempt {e.Attempt} exited with code {e.ExitCode} after its marker was written"] }, "exited", $"exit {e.ExitCode} after marker");
+                // The job wrote its marker before it exited: keep the exit code on the record.
+                var warnings = e.ExitCode == 0 ? run.Warnings : [.. run.Warnings, $"attempt {e.Attempt} exited with code {e.ExitCode} after its marker was written"];
+                Change(run with { ExitCode = e.ExitCode, Warnings = warnings }, "exited", $"exit {e.ExitCode} after marker");
             }
 
             return;
@@ -433,6 +467,11 @@ public sealed partial class Scheduler
 
         if (e.ExitCode == 0)
         {
+            if (e.Marker is null)
+            {
+                _effects.Add(new WriteMarker(e.Key, MarkerBody.Empty));
+            }
+
             _ = MarkDone(e.Key, e.Marker ?? MarkerBody.Empty, e.At, exitCode: 0);
             return;
         }
@@ -475,13 +514,18 @@ public sealed partial class Scheduler
 
     private bool ReleaseSlot(RunKey key, int generation, int attempt)
     {
-        if (!_inFlight.TryGetValue(key, out var slot) || slot != (generation, attempt))
+        if (!_inFlight.TryGetValue(key, out var slot) || (slot.Generation, slot.Attempt) != (generation, attempt))
         {
             return false;
         }
 
         _inFlight.Remove(key);
         _runningPerJob[key.Job]--;
+        if (slot.Backfill is { } backfill)
+        {
+            _runningPerBackfill[backfill]--;
+        }
+
         return true;
     }
 

@@ -1,3 +1,5 @@
+using Cascade.Core.Model;
+
 namespace Cascade.Core.Scheduling;
 
 /// <summary>What the scheduler asks the engine to do, in order.</summary>
@@ -12,6 +14,15 @@ public abstract record SchedulerEffect
 
     /// <summary>Start an attempt. Its run's change was emitted before this effect.</summary>
     public sealed record StartRun(Activation Activation) : SchedulerEffect;
+
+    /// <summary>Write an (empty) marker: an attempt exited 0 without writing its own.</summary>
+    public sealed record WriteMarker(RunKey Key, Markers.MarkerBody Body) : SchedulerEffect;
+
+    /// <summary>Move the marker of a replayed run aside (kept for the record) so nothing downstream starts on it.</summary>
+    public sealed record SupersedeMarker(RunKey Key, int Generation) : SchedulerEffect;
+
+    /// <summary>Kill a running attempt (cancel, or a forced replay). Its exit is then stale and ignored.</summary>
+    public sealed record CancelAttempt(RunKey Key, int Generation, int Attempt) : SchedulerEffect;
 
     /// <summary>Store a named cursor with the batch (null deletes it); see <see cref="SchedulerSnapshot"/>.</summary>
     public sealed record CursorMoved(string Name, string? Value) : SchedulerEffect;

@@ -7,13 +7,27 @@ namespace Cascade.Core.Scheduling;
 public abstract record SchedulerInput(DateTimeOffset At)
 {
     /// <summary>A done marker exists for <paramref name="Key"/> (first sight or a duplicate).</summary>
-    public sealed record MarkerObserved(RunKey Key, MarkerBody Body, DateTimeOffset At) : SchedulerInput(At);
+    /// <remarks><c>WrittenAt</c>: when the marker was written, if the store knows; a marker written before its run was replayed is stale.</remarks>
+    public sealed record MarkerObserved(RunKey Key, MarkerBody Body, DateTimeOffset At, DateTimeOffset? WrittenAt = null) : SchedulerInput(At);
 
     /// <summary>
     /// Several markers seen together (a rescan, a burst): all are marked done before any downstream
     /// run is judged, so a run whose own marker is in the batch is never started.
     /// </summary>
-    public sealed record MarkersObserved(IReadOnlyList<(RunKey Key, MarkerBody Body)> Markers, DateTimeOffset At) : SchedulerInput(At);
+    public sealed record MarkersObserved(IReadOnlyList<ObservedMarker> Markers, DateTimeOffset At) : SchedulerInput(At);
+
+    /// <summary>
+    /// Re-run <paramref name="Job"/> for the partitions from..to (and, with
+    /// <paramref name="Downstream"/>, everything reachable below it): each planned run gets a new
+    /// generation, its old marker is superseded, and it runs again.
+    /// </summary>
+    public sealed record ReplayRequested(string Job, Partition From, Partition To, bool Downstream, bool Force, DateTimeOffset At) : SchedulerInput(At);
+
+    /// <summary>Run the chain from <paramref name="Jobs"/> (all roots when empty) over a date range, oldest first, at most <paramref name="MaxParallel"/> at once.</summary>
+    public sealed record BackfillRequested(string Id, IReadOnlyList<string> Jobs, DateOnly From, DateOnly To, int? MaxParallel, DateTimeOffset At) : SchedulerInput(At);
+
+    /// <summary>Stop a backfill (<paramref name="Backfill"/>) or one run (<paramref name="Key"/>): queued work is dropped, running commands are killed.</summary>
+    public sealed record CancelRequested(string? Backfill, RunKey? Key, DateTimeOffset At) : SchedulerInput(At);
 
     /// <summary>A started attempt's process ended. <paramref name="Marker"/> is its marker's body on exit 0.</summary>
     public sealed record RunExited(RunKey Key, int Generation, int Attempt, int ExitCode, MarkerBody? Marker, DateTimeOffset At) : SchedulerInput(At);

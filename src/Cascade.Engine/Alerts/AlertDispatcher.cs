@@ -14,21 +14,21 @@ namespace Cascade.Engine.Alerts;
 /// </summary>
 public sealed class AlertDispatcher : IAsyncDisposable
 {
-    private readonly IReadOnlyList<IAlertSink> _sinks;
     private readonly ILogger _logger;
-    private readonly Channel<Alert> _queue;
+    private readonly Channel<Alert>[] _queues;
     private readonly ResiliencePipeline _resilience;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+    private int _disposed;
     private long _sent;
     private long _failed;
 
     public AlertDispatcher(IReadOnlyList<IAlertSink> sinks, AlertDeliveryOptions options, TimeProvider time, ILogger logger)
     {
-        _sinks = sinks;
         _logger = logger;
-        _queue = Channel.CreateBounded<Alert>(new BoundedChannelOptions(options.QueueCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
-            dropped => logger.LogWarning("alert queue full; dropped the alert for {Job} {Partition}", dropped.Key.Job, dropped.Key.Partition.Key));
+        // One queue per destination: a receiver that is down delays only its own alerts.
+        _queues = sinks.Select(_ => Channel.CreateBounded<Alert>(new BoundedChannelOptions(options.QueueCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
+            dropped => logger.LogWarning("alert queue full; dropped the alert for {Job} {Partition}", dropped.Key.Job, dropped.Key.Partition.Key))).ToArray();
         var builder = new ResiliencePipelineBuilder { TimeProvider = time };
         if (options.Retries > 0)
         {
@@ -43,7 +43,7 @@ public sealed class AlertDispatcher : IAsyncDisposable
         }
 
         _resilience = builder.AddTimeout(options.AttemptTimeout).Build();
-        _loop = Task.Run(LoopAsync);
+        _loop = Task.WhenAll(sinks.Select((sink, i) => Task.Run(() => LoopAsync(sink, _queues[i]))));
     }
 
     public long Sent => Interlocked.Read(ref _sent);
@@ -53,19 +53,19 @@ public sealed class AlertDispatcher : IAsyncDisposable
     /// <summary>Queues an alert for every sink; returns at once.</summary>
     public void Enqueue(Alert alert)
     {
-        if (_sinks.Count > 0)
+        foreach (var queue in _queues)
         {
-            _queue.Writer.TryWrite(alert);
+            queue.Writer.TryWrite(alert);
         }
     }
 
-    private async Task LoopAsync()
+    private async Task LoopAsync(IAlertSink sink, Channel<Alert> queue)
     {
         try
         {
-            await foreach (var alert in _queue.Reader.ReadAllAsync(_stop.Token))
+            await foreach (var alert in queue.Reader.ReadAllAsync(_stop.Token))
             {
-                await Task.WhenAll(_sinks.Select(sink => DeliverAsync(sink, alert)));
+                await DeliverAsync(sink, alert);
             }
         }
         catch (OperationCanceledException)
@@ -106,7 +106,16 @@ public sealed class AlertDispatcher : IAsyncDisposable
     /// <summary>Gives queued alerts up to <paramref name="grace"/> to go out, then stops.</summary>
     public async Task DrainAsync(TimeSpan grace, TimeProvider time)
     {
-        _queue.Writer.TryComplete();
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        foreach (var queue in _queues)
+        {
+            queue.Writer.TryComplete();
+        }
+
         var finished = await Task.WhenAny(_loop, Task.Delay(grace, time));
         if (finished != _loop)
         {
@@ -118,7 +127,16 @@ public sealed class AlertDispatcher : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        foreach (var queue in _queues)
+        {
+            queue.Writer.TryComplete();
+        }
+
         await _stop.CancelAsync();
         await _loop;
         _stop.Dispose();

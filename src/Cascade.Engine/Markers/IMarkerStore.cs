@@ -20,6 +20,15 @@ public interface IMarkerStore
     /// <summary>The marker's body, or null when there is no marker.</summary>
     ValueTask<MarkerBody?> ReadAsync(RunKey key, CancellationToken cancellationToken);
 
+    /// <summary>The marker's body and when it was written, or null when there is no marker.</summary>
+    ValueTask<StoredMarker?> ReadStoredAsync(RunKey key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Moves a replayed run's marker aside (kept for the record under a <c>.superseded</c> area,
+    /// never deleted); returns false when there was no marker.
+    /// </summary>
+    ValueTask<bool> SupersedeAsync(RunKey key, int generation, CancellationToken cancellationToken);
+
     /// <summary>Every object in the store that looks like a marker (any name ending in <c>.done</c>), streamed.</summary>
     IAsyncEnumerable<MarkerEntry> ScanAsync(CancellationToken cancellationToken);
 

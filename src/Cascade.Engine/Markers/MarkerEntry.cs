@@ -9,4 +9,7 @@ public readonly record struct MarkerEntry(string RelativePath, long? Size)
     public static readonly MarkerEntry Rescan = new(string.Empty, null);
 
     public bool IsRescan => RelativePath.Length == 0;
+
+    /// <summary>When the marker was last written, when the listing says.</summary>
+    public DateTimeOffset? WrittenAt { get; init; }
 }

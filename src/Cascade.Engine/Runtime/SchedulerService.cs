@@ -32,7 +32,9 @@ public sealed class SchedulerService : IDisposable
     private readonly List<Activation> _pendingStarts = [];
     private readonly List<SchedulerEffect.CursorMoved> _pendingCursors = [];
     private readonly List<Alert> _pendingAlerts = [];
-    private readonly List<(RunKey Key, MarkerBody Body)> _pendingMarkers = [];
+    private readonly List<ObservedMarker> _pendingMarkers = [];
+    private readonly List<SchedulerEffect> _pendingMarkerWrites = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(RunKey Key, int Generation, int Attempt), CancellationTokenSource> _attempts = new();
     private readonly AlertDispatcher? _alerts;
     private readonly HashSet<string> _ignoredPaths = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _kill = new();
@@ -210,19 +212,19 @@ public sealed class SchedulerService : IDisposable
             return;
         }
 
-        var body = entry.Size == 0 ? MarkerBody.Empty : await _markers.ReadAsync(key, stop);
-        if (body is null)
+        var stored = entry is { Size: 0, WrittenAt: { } written } ? new StoredMarker(MarkerBody.Empty, written) : await _markers.ReadStoredAsync(key, stop);
+        if (stored is null)
         {
             return;
         }
 
         Counters.MarkerObserved();
-        if (body.Warning is not null)
+        if (stored.Body.Warning is not null)
         {
-            _logger.LogWarning("marker {Marker}: {Warning}", entry.RelativePath, body.Warning);
+            _logger.LogWarning("marker {Marker}: {Warning}", entry.RelativePath, stored.Body.Warning);
         }
 
-        _pendingMarkers.Add((key, body));
+        _pendingMarkers.Add(new ObservedMarker(key, stored.Body, stored.WrittenAt));
     }
 
     private void Ignore(string path, string message)
@@ -252,12 +254,13 @@ public sealed class SchedulerService : IDisposable
     {
         foreach (var request in await _store.TakeRequestsAsync(stop))
         {
-            if (request.Kind == Request.Trigger)
+            if (request.ToInput(_time.GetUtcNow()) is { } input)
             {
-                Apply(new TriggerRequested(request.Key, request.Params, _time.GetUtcNow()));
+                Apply(input);
             }
             else
             {
+                _logger.LogWarning("request {Id} ({Kind}) is not understood by this version; ignored", request.Id, request.Kind);
                 Warning?.Invoke($"request {request.Id} of unknown kind '{request.Kind}' ignored");
             }
         }
@@ -297,6 +300,16 @@ public sealed class SchedulerService : IDisposable
                 case SchedulerEffect.SendAlert alert:
                     _pendingAlerts.Add(alert.Alert);
                     break;
+                case SchedulerEffect.WriteMarker or SchedulerEffect.SupersedeMarker:
+                    _pendingMarkerWrites.Add(effect);
+                    break;
+                case SchedulerEffect.CancelAttempt cancel:
+                    if (_attempts.TryGetValue((cancel.Key, cancel.Generation, cancel.Attempt), out var cts))
+                    {
+                        cts.Cancel();
+                    }
+
+                    break;
                 case SchedulerEffect.Warning w:
                     _logger.LogWarning("{Message}", w.Message);
                     Warning?.Invoke(w.Message);
@@ -321,6 +334,29 @@ public sealed class SchedulerService : IDisposable
             _pendingChanges.Clear();
             _pendingCursors.Clear();
         }
+
+        // Marker changes follow the commit that decided them and precede the starts that depend on them.
+        foreach (var write in _pendingMarkerWrites)
+        {
+            try
+            {
+                switch (write)
+                {
+                    case SchedulerEffect.WriteMarker w:
+                        await _markers.WriteAsync(w.Key, w.Body, CancellationToken.None);
+                        break;
+                    case SchedulerEffect.SupersedeMarker m:
+                        await _markers.SupersedeAsync(m.Key, m.Generation, CancellationToken.None);
+                        break;
+                }
+            }
+            catch (IOException e)
+            {
+                _logger.LogError("marker store: {Error} (the next rescan reconciles)", e.Message);
+            }
+        }
+
+        _pendingMarkerWrites.Clear();
 
         foreach (var alert in _pendingAlerts)
         {
@@ -349,12 +385,26 @@ public sealed class SchedulerService : IDisposable
             {
                 Started = AttemptStarted is { } started ? () => started(a) : null,
             };
-            var outcome = await _executor.ExecuteAsync(a, context, _kill.Token);
+            using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(_kill.Token);
+            _attempts[(a.Key, a.Generation, a.Attempt)] = attemptCts;
+            AttemptOutcome outcome;
+            try
+            {
+                outcome = await _executor.ExecuteAsync(a, context, attemptCts.Token);
+            }
+            finally
+            {
+                _attempts.TryRemove((a.Key, a.Generation, a.Attempt), out _);
+            }
+
             result = outcome switch
             {
-                AttemptOutcome.Exited { ExitCode: 0 } => new RunExited(a.Key, a.Generation, a.Attempt, 0, await EnsureMarkerAsync(a.Key), _time.GetUtcNow()),
+                AttemptOutcome.Exited { ExitCode: 0 } => new RunExited(a.Key, a.Generation, a.Attempt, 0, await _markers.ReadAsync(a.Key, CancellationToken.None), _time.GetUtcNow()),
                 AttemptOutcome.Exited e => new RunExited(a.Key, a.Generation, a.Attempt, e.ExitCode, null, _time.GetUtcNow()),
                 AttemptOutcome.NotStarted n => new RunNotStarted(a.Key, a.Generation, a.Attempt, n.Reason, _time.GetUtcNow()),
+
+                // Killed by a cancel or a forced replay (not by shutdown): the core sees a stale exit and frees the slot.
+                AttemptOutcome.Killed when !_kill.IsCancellationRequested => new RunExited(a.Key, a.Generation, a.Attempt, 137, null, _time.GetUtcNow()),
                 _ => null,
             };
         }
@@ -375,18 +425,6 @@ public sealed class SchedulerService : IDisposable
             Interlocked.Decrement(ref _outstanding);
             _inbox.Writer.TryWrite(new Message.Input(new TimePassed(_time.GetUtcNow())));
         }
-    }
-
-    /// <summary>Exit 0 means done: keep the marker the job wrote, or write an empty one.</summary>
-    private async Task<MarkerBody> EnsureMarkerAsync(RunKey key)
-    {
-        if (await _markers.ReadAsync(key, CancellationToken.None) is { } written)
-        {
-            return written;
-        }
-
-        await _markers.WriteAsync(key, MarkerBody.Empty, CancellationToken.None);
-        return MarkerBody.Empty;
     }
 
     private async Task WatchAsync(CancellationToken cancellationToken)

@@ -1,11 +1,70 @@
+using System.Globalization;
 using Cascade.Core.Model;
+using Cascade.Core.Scheduling;
 
 namespace Cascade.Engine.State;
 
-/// <summary>A request left in the state store's inbox by another process.</summary>
-public sealed record Request(string Kind, RunKey Key, IReadOnlyDictionary<string, string> Params, DateTimeOffset At)
+/// <summary>
+/// A request left in the state store's inbox by another process (the CLI): trigger, replay,
+/// backfill or cancel. <see cref="Args"/> holds the kind's arguments as strings.
+/// </summary>
+public sealed record Request(string Kind, RunKey? Key, IReadOnlyDictionary<string, string> Params, DateTimeOffset At)
 {
     public const string Trigger = "trigger";
+    public const string Replay = "replay";
+    public const string Backfill = "backfill";
+    public const string Cancel = "cancel";
 
     public long Id { get; init; }
+
+    public IReadOnlyDictionary<string, string> Args { get; init; } = new Dictionary<string, string>();
+
+    public static Request ForReplay(string job, Partition from, Partition to, bool downstream, bool force, DateTimeOffset at) =>
+        new(Replay, new RunKey(job, from), new Dictionary<string, string>(), at)
+        {
+            Args = new Dictionary<string, string>
+            {
+                ["to"] = to.Key,
+                ["downstream"] = downstream ? "true" : "false",
+                ["force"] = force ? "true" : "false",
+            },
+        };
+
+    public static Request ForBackfill(string id, IReadOnlyList<string> jobs, DateOnly from, DateOnly to, int? maxParallel, DateTimeOffset at) =>
+        new(Backfill, null, new Dictionary<string, string>(), at)
+        {
+            Args = new Dictionary<string, string>
+            {
+                ["id"] = id,
+                ["jobs"] = string.Join(",", jobs),
+                ["from"] = from.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                ["to"] = to.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                ["max_parallel"] = maxParallel?.ToString(CultureInfo.InvariantCulture) ?? string.Empty,
+            },
+        };
+
+    public static Request ForCancel(string? backfill, RunKey? key, DateTimeOffset at) =>
+        new(Cancel, key, new Dictionary<string, string>(), at) { Args = new Dictionary<string, string> { ["backfill"] = backfill ?? string.Empty } };
+
+    /// <summary>The scheduler input this request asks for, or null when it is malformed or of an unknown kind.</summary>
+    public SchedulerInput? ToInput(DateTimeOffset now)
+    {
+        string Arg(string name) => Args.TryGetValue(name, out var v) ? v : string.Empty;
+        switch (Kind)
+        {
+            case Trigger when Key is { } key:
+                return new SchedulerInput.TriggerRequested(key, Params, now);
+            case Replay when Key is { } key && Partition.TryParse(Arg("to"), out var to):
+                return new SchedulerInput.ReplayRequested(key.Job, key.Partition, to, Arg("downstream") == "true", Arg("force") == "true", now);
+            case Backfill when DateOnly.TryParse(Arg("from"), CultureInfo.InvariantCulture, out var from) && DateOnly.TryParse(Arg("to"), CultureInfo.InvariantCulture, out var until):
+                var jobs = Arg("jobs").Split(',', StringSplitOptions.RemoveEmptyEntries);
+                int? limit = int.TryParse(Arg("max_parallel"), CultureInfo.InvariantCulture, out var n) ? n : null;
+                return new SchedulerInput.BackfillRequested(Arg("id"), jobs, from, until, limit, now);
+            case Cancel:
+                var backfill = Arg("backfill");
+                return new SchedulerInput.CancelRequested(backfill.Length > 0 ? backfill : null, Key, now);
+            default:
+                return null;
+        }
+    }
 }

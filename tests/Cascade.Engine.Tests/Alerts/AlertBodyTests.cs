@@ -136,4 +136,42 @@ public sealed class AlertBodyTests
         Assert.Equal(RunState.UpstreamFailed, next!.State);
         Assert.False(p.FileExists("runs.log"), "a process ran below a failed run");
     }
+
+    [Fact]
+    public async Task A_command_that_cannot_start_posts_one_failed_document_with_attempt_1_no_exit_code_and_the_reason()
+    {
+        await using var receiver = HttpReceiver.Start();
+        await using var p = TempPipeline.Create($$"""
+            alerts:
+              - webhook: {{receiver.BaseUrl}}/hook
+            jobs:
+              src:
+                run: external
+              missing:
+                after: [src]
+                retries: 3
+                run: { command: [./jobs/does-not-exist.sh] }
+              next:
+                after: [missing]
+                run: { command: [sh, jobs/record.sh] }
+            """, ("jobs/record.sh", Scripts.Record));
+        await using var s = await AlertedScheduler.StartAsync(p);
+
+        await p.WriteMarkerAsync("src", "20190312");
+        await s.FirstAlertAsync(Bound);
+        await receiver.WaitForRequestsAsync(1, Bound);
+        await s.StopAsync(Bound);
+        await s.Dispatcher.DrainAsync(TimeSpan.FromSeconds(5), TimeProvider.System);
+
+        var request = Assert.Single(receiver.Requests);
+        using var doc = JsonDocument.Parse(request.Body);
+        var root = doc.RootElement;
+        Assert.Equal("failed", root.GetProperty("event").GetString());
+        Assert.Equal("missing", root.GetProperty("job").GetString());
+        Assert.Equal(1, root.GetProperty("attempt").GetInt32());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("exit_code").ValueKind);
+        Assert.Contains("does-not-exist.sh", root.GetProperty("summary").GetString(), StringComparison.Ordinal);
+        Assert.Equal(["next"], root.GetProperty("broken_downstream").EnumerateArray().Select(e => e.GetString()));
+        Assert.False(p.FileExists("runs.log"));
+    }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.Json;
 using Cascade.Core.Scheduling;
 using Cascade.Engine.Alerts;
 using Cascade.Engine.Tests.Support;
@@ -215,20 +216,28 @@ public sealed class AlertDeliveryTests
         await second.Dispatcher.DrainAsync(TimeSpan.FromSeconds(5), TimeProvider.System);
 
         Assert.Equal(AlertKind.TimedOut, alert.Kind);
-        Assert.Equal(["b 20190312"], alert.MissingInputs);
-        Assert.Equal(["report"], alert.BrokenDownstream);
         Assert.Single(second.Raised);
-        Assert.Single(receiver.Requests);
+        var request = Assert.Single(receiver.Requests);
+        using var doc = JsonDocument.Parse(request.Body);
+        var root = doc.RootElement;
+        Assert.Equal("timed_out", root.GetProperty("event").GetString());
+        Assert.Equal("join", root.GetProperty("job").GetString());
+        Assert.Equal("join 20190312 timed out", root.GetProperty("title").GetString());
+        Assert.Contains("b 20190312", root.GetProperty("summary").GetString(), StringComparison.Ordinal);
+        Assert.Equal(["b 20190312"], root.GetProperty("missing_inputs").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["report"], root.GetProperty("broken_downstream").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(0, root.GetProperty("attempt").GetInt32());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("exit_code").ValueKind);
+        Assert.Equal("cascade why join 20190312", root.GetProperty("why").GetString());
         Assert.Equal(RunState.UpstreamFailed, (await p.RunAsync("report", "20190312"))!.State);
         Assert.False(p.FileExists("runs.log"));
     }
 
     [Fact]
-    public async Task BUG_a_dispatcher_with_Retries_0_delivers_each_alert_once_instead_of_throwing_from_its_constructor()
+    public async Task A_dispatcher_with_Retries_0_tries_each_alert_once_and_counts_it_failed()
     {
-        // BUG: AlertDispatcher's constructor always adds Polly's retry strategy, whose MaxRetryAttempts
-        // must be >= 1, so AlertDeliveryOptions { Retries = 0 } ("one attempt, no retry", which the
-        // options' own "(Retries + 1) x AttemptTimeout" doc allows) throws a ValidationException.
+        // Regression: Polly's retry strategy refuses MaxRetryAttempts = 0, so the dispatcher used to
+        // throw from its constructor for "one attempt, no retry".
         await using var receiver = HttpReceiver.Start(_ => new ReceiverAnswer(HttpStatusCode.ServiceUnavailable, TimeSpan.Zero));
         await using var p = TempPipeline.Create(TwoChains($"{receiver.BaseUrl}/hook"), ("jobs/record.sh", Scripts.Record));
         var delivery = new AlertDeliveryOptions { Retries = 0, AttemptTimeout = TimeSpan.FromSeconds(5) };

@@ -68,7 +68,7 @@ public sealed class SqliteRunStoreTests : IDisposable
 
         var request = Assert.Single(first);
         Assert.Equal(id, request.Id);
-        Assert.Equal("2019031205", request.Key.Partition.Key);
+        Assert.Equal("2019031205", request.Key!.Value.Partition.Key);
         Assert.Equal("v", request.Params["k"]);
         Assert.Empty(second);
     }

@@ -66,7 +66,7 @@ public sealed class CatchupTests
         Assert.Equal(["player_entry 20190312"], QueuedIn(effects));
         var warning = Assert.Single(WarningsIn(effects));
         Assert.StartsWith("player_entry:", warning, StringComparison.Ordinal);
-        Assert.Contains("not caught up (catchup: false)", warning, StringComparison.Ordinal);
+        Assert.Contains("2 missed tick(s) not caught up (catchup: false)", warning, StringComparison.Ordinal);
         Assert.Null(h.Find("player_entry", "20190310"));
         Assert.Null(h.Find("player_entry", "20190311"));
         Assert.Equal(Utc("2019-03-13T02:00"), DateTimeOffset.Parse(h.Cursors["schedule:player_entry"], CultureInfo.InvariantCulture));
@@ -138,7 +138,30 @@ public sealed class CatchupTests
         var effects = h.Started(Utc("2019-03-13T03:00"));
 
         Assert.Equal(["player_entry 20190312"], QueuedIn(effects));
-        Assert.Contains("not caught up", Assert.Single(WarningsIn(effects)), StringComparison.Ordinal);
+        Assert.Contains("missed tick(s) not caught up (catchup: false)", Assert.Single(WarningsIn(effects)), StringComparison.Ordinal);
+        Assert.Null(h.Find("player_entry", "20190310"));
+        Assert.Null(h.Find("player_entry", "20190311"));
+    }
+
+    [Fact]
+    public void BUG_the_catchup_false_warning_counts_a_tick_whose_partition_is_before_start()
+    {
+        // With start 2019-03-10 and offset -1, the ticks of the 11th and 12th (partitions 20190310
+        // and 20190311) were skipped. InitialTickCursor starts from midnight of the start day, so the
+        // tick of the 10th (partition 20190309, before start, never due) is counted too: "3 missed".
+        var h = new TimeHarness("""
+            jobs:
+              player_entry:
+                schedule: "0 2 * * *"
+                partition_offset: -1
+                start: 2019-03-10
+                catchup: false
+                run: { command: [player_entry, "{date}"] }
+            """);
+
+        var effects = h.Started(Utc("2019-03-13T03:00"));
+
+        Assert.Contains("player_entry: 2 missed tick(s) not caught up", Assert.Single(WarningsIn(effects)), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -183,19 +206,18 @@ public sealed class CatchupTests
             """);
         var now = Utc("2019-03-13T05:30");
 
-        h.Started(now);
+        var warnings = WarningsIn(h.Started(now));
         h.Time(now);
 
+        Assert.Contains("over 10000 missed tick(s) not caught up", Assert.Single(warnings), StringComparison.Ordinal);
         var run = Assert.Single(h.Scheduler.Runs);
         Assert.Equal(Key("payments", "2019031305"), run.Key);
         Assert.Single(h.Starts);
     }
 
     [Fact]
-    public void BUG_the_catchup_false_warning_prints_the_local_time_of_the_last_tick_with_a_Z_suffix()
+    public void Catchup_false_in_a_daylight_saving_zone_runs_the_latest_local_day_and_counts_the_skipped_ticks()
     {
-        // Scheduler.Time.cs FireSchedules formats the restored cursor (a zone-local DateTimeOffset
-        // from Cronos, here 02:30+01:00) as "HH:mm" and appends "Z": it says 02:30Z for 01:30Z.
         var pipeline = Load("""
             timezone: Europe/Berlin
             jobs:
@@ -205,11 +227,13 @@ public sealed class CatchupTests
                 catchup: false
                 run: { command: [player_entry, "{date}"] }
             """);
-        var h = new TimeHarness(pipeline, null, new SchedulerSnapshot([], new Dictionary<string, string> { ["schedule:player_entry"] = "2019-03-10T02:30:00.0000000+01:00" }));
+        var lastTick = "2019-03-29T02:30:00.0000000+01:00"; // as Cronos gives it: local time with the zone's offset
+        var h = new TimeHarness(pipeline, null, new SchedulerSnapshot([], new Dictionary<string, string> { ["schedule:player_entry"] = lastTick }));
 
-        var effects = h.Started(Utc("2019-03-13T06:00"));
+        var effects = h.Started(Utc("2019-04-02T06:00")); // ticks on the 30th, 31st (03:00 CEST), 1st and 2nd
 
-        Assert.Equal(["player_entry 20190312"], QueuedIn(effects));
-        Assert.Contains("since 2019-03-10 01:30Z", Assert.Single(WarningsIn(effects)), StringComparison.Ordinal);
+        Assert.Equal(["player_entry 20190401"], QueuedIn(effects));
+        Assert.Contains("player_entry: 3 missed tick(s) not caught up", Assert.Single(WarningsIn(effects)), StringComparison.Ordinal);
+        Assert.Equal(Utc("2019-04-02T00:30"), DateTimeOffset.Parse(h.Cursors["schedule:player_entry"], CultureInfo.InvariantCulture));
     }
 }

@@ -172,10 +172,10 @@ public sealed class SlaDeadlineTests
     }
 
     [Fact]
-    public void BUG_the_deadline_missed_summary_prints_local_time_with_a_Z_suffix()
+    public void The_deadline_missed_summary_states_the_deadline_in_utc()
     {
-        // Scheduler.Time.cs MissDeadline formats the zone-local deadline as "HH:mm" and appends "Z":
-        // in Berlin the deadline 2019-03-31 06:00+02:00 is reported as "06:00Z" (that is 08:00 local).
+        // Regression: MissDeadline formatted the zone-local deadline as "HH:mm" and appended "Z", so in
+        // Berlin the deadline 2019-03-31 06:00+02:00 was reported as "06:00Z" (that is 08:00 local).
         var h = new TimeHarness("""
             timezone: Europe/Berlin
             jobs:

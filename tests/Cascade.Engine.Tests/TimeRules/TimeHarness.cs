@@ -76,7 +76,7 @@ internal sealed class TimeHarness
     public void Restart(SchedulerOptions? options = null) => Scheduler = new Scheduler(Pipeline, options ?? Options, Snapshot());
 
     public IReadOnlyList<SchedulerEffect> Markers(DateTimeOffset at, params string[] markers) =>
-        Handle(new MarkersObserved([.. markers.Select(m => m.Split(' ')).Select(m => (Key(m[0], m[1]), MarkerBody.Empty))], at));
+        Handle(new MarkersObserved([.. markers.Select(m => m.Split(' ')).Select(m => new ObservedMarker(Key(m[0], m[1]), MarkerBody.Empty))], at));
 
     public IReadOnlyList<SchedulerEffect> Handle(SchedulerInput input)
     {

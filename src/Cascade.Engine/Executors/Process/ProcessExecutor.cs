@@ -31,7 +31,7 @@ public sealed class ProcessExecutor(string workingDirectory) : IExecutor
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            RedirectStandardInput = false,
+            RedirectStandardInput = true, // closed at once: a job reading stdin gets end-of-file, not the scheduler's terminal
         };
         foreach (var arg in activation.Argv.Skip(1))
         {
@@ -79,6 +79,7 @@ public sealed class ProcessExecutor(string workingDirectory) : IExecutor
             return new AttemptOutcome.NotStarted(reason);
         }
 
+        process.StandardInput.Close();
         context.Started?.Invoke();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

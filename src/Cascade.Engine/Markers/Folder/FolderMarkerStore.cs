@@ -40,7 +40,13 @@ public sealed class FolderMarkerStore : IMarkerStore
         File.Move(tmp, path, overwrite: true);
     }
 
-    public async ValueTask<MarkerBody?> ReadAsync(RunKey key, CancellationToken cancellationToken)
+    /// <summary>Superseded markers live here, under the root, out of every scan and watch.</summary>
+    public const string SupersededFolder = ".superseded";
+
+    public async ValueTask<MarkerBody?> ReadAsync(RunKey key, CancellationToken cancellationToken) =>
+        (await ReadStoredAsync(key, cancellationToken))?.Body;
+
+    public async ValueTask<StoredMarker?> ReadStoredAsync(RunKey key, CancellationToken cancellationToken)
     {
         var path = Locate(key);
         try
@@ -51,17 +57,18 @@ public sealed class FolderMarkerStore : IMarkerStore
                 return null;
             }
 
+            var written = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero);
             if (info.Length == 0)
             {
-                return MarkerBody.Empty;
+                return new StoredMarker(MarkerBody.Empty, written);
             }
 
             if (info.Length > MarkerBody.MaxBytes)
             {
-                return new MarkerBody { Warning = $"marker body is {info.Length} bytes, over the {MarkerBody.MaxBytes} byte limit; ignored" };
+                return new StoredMarker(new MarkerBody { Warning = $"marker body is {info.Length} bytes, over the {MarkerBody.MaxBytes} byte limit; ignored" }, written);
             }
 
-            return MarkerBody.Parse(await File.ReadAllBytesAsync(path, cancellationToken));
+            return new StoredMarker(MarkerBody.Parse(await File.ReadAllBytesAsync(path, cancellationToken)), written);
         }
         catch (FileNotFoundException)
         {
@@ -72,6 +79,30 @@ public sealed class FolderMarkerStore : IMarkerStore
             return null;
         }
     }
+
+    public ValueTask<bool> SupersedeAsync(RunKey key, int generation, CancellationToken cancellationToken)
+    {
+        var path = Locate(key);
+        if (!File.Exists(path))
+        {
+            return ValueTask.FromResult(false);
+        }
+
+        var target = Path.Combine(Root, SupersededFolder, $"g{generation}", Layout.Format(key));
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        try
+        {
+            File.Move(path, target, overwrite: true);
+            return ValueTask.FromResult(true);
+        }
+        catch (FileNotFoundException)
+        {
+            return ValueTask.FromResult(false);
+        }
+    }
+
+    private static bool IsSuperseded(string relativePath) =>
+        relativePath.StartsWith(SupersededFolder + "/", StringComparison.Ordinal);
 
     public async IAsyncEnumerable<MarkerEntry> ScanAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -84,7 +115,11 @@ public sealed class FolderMarkerStore : IMarkerStore
         foreach (var info in new DirectoryInfo(Root).EnumerateFiles("*.done", options))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            yield return new MarkerEntry(Relative(info.FullName), info.Length);
+            var relative = Relative(info.FullName);
+            if (!IsSuperseded(relative))
+            {
+                yield return new MarkerEntry(relative, info.Length) { WrittenAt = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero) };
+            }
         }
 
         await Task.CompletedTask;
@@ -103,13 +138,18 @@ public sealed class FolderMarkerStore : IMarkerStore
 
         watcher.Renamed += (_, e) =>
         {
-            if (e.FullPath.EndsWith(".done", StringComparison.Ordinal))
+            if (e.FullPath.EndsWith(".done", StringComparison.Ordinal) && !IsSuperseded(Relative(e.FullPath)))
             {
                 channel.Writer.TryWrite(new MarkerEntry(Relative(e.FullPath), null));
             }
         };
         watcher.Created += (_, e) =>
         {
+            if (IsSuperseded(Relative(e.FullPath)))
+            {
+                return;
+            }
+
             if (e.FullPath.EndsWith(".done", StringComparison.Ordinal))
             {
                 _ = ForwardAfterSettleAsync(channel.Writer, e.FullPath, cancellationToken);

@@ -11,15 +11,15 @@ namespace Cascade.Engine.State.Sqlite;
 internal static class RunRows
 {
     public const string Columns =
-        "r.job, r.partition, r.generation, r.state, r.attempt, r.failures, r.created_at, r.queued_at, r.activated_at, r.started_at, r.finished_at, r.next_retry_at, r.wait_deadline, r.cause, r.params, r.trigger_params, r.marker, r.exit_code, r.reason, r.warnings";
+        "r.job, r.partition, r.generation, r.state, r.attempt, r.failures, r.created_at, r.queued_at, r.activated_at, r.started_at, r.finished_at, r.next_retry_at, r.wait_deadline, r.cause, r.backfill, r.params, r.trigger_params, r.marker, r.exit_code, r.reason, r.warnings";
 
     public const string Upsert = """
-        INSERT INTO runs (job, partition, generation, state, attempt, failures, created_at, queued_at, activated_at, started_at, finished_at, next_retry_at, wait_deadline, cause, params, trigger_params, marker, exit_code, reason, warnings)
-        VALUES ($job, $partition, $generation, $state, $attempt, $failures, $created_at, $queued_at, $activated_at, $started_at, $finished_at, $next_retry_at, $wait_deadline, $cause, $params, $trigger_params, $marker, $exit_code, $reason, $warnings)
+        INSERT INTO runs (job, partition, generation, state, attempt, failures, created_at, queued_at, activated_at, started_at, finished_at, next_retry_at, wait_deadline, cause, backfill, params, trigger_params, marker, exit_code, reason, warnings)
+        VALUES ($job, $partition, $generation, $state, $attempt, $failures, $created_at, $queued_at, $activated_at, $started_at, $finished_at, $next_retry_at, $wait_deadline, $cause, $backfill, $params, $trigger_params, $marker, $exit_code, $reason, $warnings)
         ON CONFLICT (job, partition, generation) DO UPDATE SET
             state = excluded.state, attempt = excluded.attempt, failures = excluded.failures, queued_at = excluded.queued_at,
             activated_at = excluded.activated_at, started_at = excluded.started_at, finished_at = excluded.finished_at,
-            next_retry_at = excluded.next_retry_at, wait_deadline = excluded.wait_deadline, cause = excluded.cause, params = excluded.params,
+            next_retry_at = excluded.next_retry_at, wait_deadline = excluded.wait_deadline, cause = excluded.cause, backfill = excluded.backfill, params = excluded.params,
             trigger_params = excluded.trigger_params, marker = excluded.marker, exit_code = excluded.exit_code,
             reason = excluded.reason, warnings = excluded.warnings;
         """;
@@ -45,6 +45,7 @@ internal static class RunRows
         cmd.Parameters["$next_retry_at"].Value = Opt(run.NextRetryAt);
         cmd.Parameters["$wait_deadline"].Value = Opt(run.WaitDeadline);
         cmd.Parameters["$cause"].Value = (object?)run.Cause ?? DBNull.Value;
+        cmd.Parameters["$backfill"].Value = (object?)run.Backfill ?? DBNull.Value;
         cmd.Parameters["$params"].Value = JsonSerializer.Serialize(run.Params);
         cmd.Parameters["$trigger_params"].Value = JsonSerializer.Serialize(run.TriggerParams);
         cmd.Parameters["$marker"].Value = run.Marker is { } m ? m.ToJson() : DBNull.Value;
@@ -79,12 +80,13 @@ internal static class RunRows
             NextRetryAt = Opt(r, 11),
             WaitDeadline = Opt(r, 12),
             Cause = r.IsDBNull(13) ? null : r.GetString(13),
-            Params = Dict(r.GetString(14)),
-            TriggerParams = Dict(r.GetString(15)),
-            Marker = r.IsDBNull(16) ? null : MarkerBody.Parse(r.GetString(16)),
-            ExitCode = r.IsDBNull(17) ? null : r.GetInt32(17),
-            Reason = r.IsDBNull(18) ? null : r.GetString(18),
-            Warnings = JsonSerializer.Deserialize<List<string>>(r.GetString(19)) ?? [],
+            Backfill = r.IsDBNull(14) ? null : r.GetString(14),
+            Params = Dict(r.GetString(15)),
+            TriggerParams = Dict(r.GetString(16)),
+            Marker = r.IsDBNull(17) ? null : MarkerBody.Parse(r.GetString(17)),
+            ExitCode = r.IsDBNull(18) ? null : r.GetInt32(18),
+            Reason = r.IsDBNull(19) ? null : r.GetString(19),
+            Warnings = JsonSerializer.Deserialize<List<string>>(r.GetString(20)) ?? [],
         };
     }
 

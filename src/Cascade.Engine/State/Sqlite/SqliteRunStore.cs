@@ -133,7 +133,7 @@ public sealed class SqliteRunStore : IRunStore
                     start.Parameters["$at"].Value = at;
                     await start.ExecuteNonQueryAsync(cancellationToken);
                 }
-                else if (run.Attempt > 0 && change.Event is "succeeded" or "retry" or "failed" or "interrupted" or "timed_out")
+                else if (run.Attempt > 0 && change.Event is "succeeded" or "retry" or "failed" or "interrupted" or "timed_out" or "exited" or "cancelled")
                 {
                     BindKey(finish, run);
                     finish.Parameters["$at"].Value = at;
@@ -171,12 +171,13 @@ public sealed class SqliteRunStore : IRunStore
         try
         {
             await using var cmd = _connection.CreateCommand();
-            cmd.CommandText = "INSERT INTO requests (at, kind, job, partition, params) VALUES ($at, $kind, $job, $partition, $params); SELECT last_insert_rowid();";
+            cmd.CommandText = "INSERT INTO requests (at, kind, job, partition, params, args) VALUES ($at, $kind, $job, $partition, $params, $args); SELECT last_insert_rowid();";
             cmd.Parameters.AddWithValue("$at", Time(request.At));
             cmd.Parameters.AddWithValue("$kind", request.Kind);
-            cmd.Parameters.AddWithValue("$job", request.Key.Job);
-            cmd.Parameters.AddWithValue("$partition", request.Key.Partition.Key);
+            cmd.Parameters.AddWithValue("$job", (object?)request.Key?.Job ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$partition", (object?)request.Key?.Partition.Key ?? DBNull.Value);
             cmd.Parameters.AddWithValue("$params", JsonSerializer.Serialize(request.Params));
+            cmd.Parameters.AddWithValue("$args", JsonSerializer.Serialize(request.Args));
             return (long)(await cmd.ExecuteScalarAsync(cancellationToken))!;
         }
         finally
@@ -191,23 +192,24 @@ public sealed class SqliteRunStore : IRunStore
         try
         {
             await using var cmd = _connection.CreateCommand();
-            cmd.CommandText = "UPDATE requests SET taken_at = $now WHERE taken_at IS NULL RETURNING id, at, kind, job, partition, params;";
+            cmd.CommandText = "UPDATE requests SET taken_at = $now WHERE taken_at IS NULL RETURNING id, at, kind, job, partition, params, args;";
             cmd.Parameters.AddWithValue("$now", Time(_time.GetUtcNow()));
             var result = new List<Request>();
             await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                if (!Partition.TryParse(reader.GetString(4), out var partition))
-                {
-                    continue;
-                }
-
+                RunKey? key = !reader.IsDBNull(3) && Partition.TryParse(reader.IsDBNull(4) ? null : reader.GetString(4), out var partition)
+                    ? new RunKey(reader.GetString(3), partition)
+                    : null;
                 result.Add(new Request(
                     reader.GetString(2),
-                    new RunKey(reader.GetString(3), partition),
+                    key,
                     JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(5)) ?? [],
                     DateTimeOffset.Parse(reader.GetString(1), CultureInfo.InvariantCulture))
-                { Id = reader.GetInt64(0) });
+                {
+                    Id = reader.GetInt64(0),
+                    Args = JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(6)) ?? [],
+                });
             }
 
             return result.OrderBy(r => r.Id).ToList();
@@ -243,9 +245,20 @@ public sealed class SqliteRunStore : IRunStore
                 cmd.Parameters.AddWithValue("$state", RunRows.StateName(state));
             }
 
-            // The latest generation of each run only.
-            where.Add("r.generation = (SELECT MAX(g.generation) FROM runs g WHERE g.job = r.job AND g.partition = r.partition)");
-            cmd.CommandText = $"SELECT {RunRows.Columns} FROM runs r WHERE {string.Join(" AND ", where)} ORDER BY r.partition, r.job LIMIT $limit;";
+            if (query.Backfill is not null)
+            {
+                where.Add("r.backfill = $backfill");
+                cmd.Parameters.AddWithValue("$backfill", query.Backfill);
+            }
+
+            if (!query.AllGenerations)
+            {
+                // The latest generation of each run only.
+                where.Add("r.generation = (SELECT MAX(g.generation) FROM runs g WHERE g.job = r.job AND g.partition = r.partition)");
+            }
+
+            where.Add("1 = 1");
+            cmd.CommandText = $"SELECT {RunRows.Columns} FROM runs r WHERE {string.Join(" AND ", where)} ORDER BY r.partition, r.job, r.generation LIMIT $limit;";
             cmd.Parameters.AddWithValue("$limit", query.Limit);
             var result = new List<Run>();
             await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);

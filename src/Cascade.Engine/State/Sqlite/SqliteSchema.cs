@@ -26,6 +26,7 @@ internal static class SqliteSchema
             next_retry_at  TEXT,
             wait_deadline  TEXT,
             cause          TEXT,
+            backfill       TEXT,
             params         TEXT    NOT NULL,
             trigger_params TEXT    NOT NULL,
             marker         TEXT,
@@ -35,6 +36,7 @@ internal static class SqliteSchema
             PRIMARY KEY (job, partition, generation)
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS runs_by_partition ON runs (partition, job);
+        CREATE INDEX IF NOT EXISTS runs_by_backfill ON runs (backfill) WHERE backfill IS NOT NULL;
 
         CREATE TABLE IF NOT EXISTS attempts (
             job         TEXT    NOT NULL,
@@ -70,9 +72,10 @@ internal static class SqliteSchema
             id        INTEGER PRIMARY KEY,
             at        TEXT NOT NULL,
             kind      TEXT NOT NULL,
-            job       TEXT NOT NULL,
-            partition TEXT NOT NULL,
+            job       TEXT,
+            partition TEXT,
             params    TEXT NOT NULL,
+            args      TEXT NOT NULL,
             taken_at  TEXT
         );
         CREATE INDEX IF NOT EXISTS requests_pending ON requests (taken_at, id);

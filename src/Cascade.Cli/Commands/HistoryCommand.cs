@@ -1,0 +1,54 @@
+using System.CommandLine;
+using System.Globalization;
+using Cascade.Cli.Output;
+using Cascade.Engine.State;
+
+namespace Cascade.Cli.Commands;
+
+internal static class HistoryCommand
+{
+    public static Command Create()
+    {
+        var job = CommonOptions.JobArgument();
+        var partition = CommonOptions.PartitionArgument();
+        var events = new Option<bool>("--events") { Description = "Also print every recorded change" };
+        var command = new Command("history", "Every generation and attempt of a run: times, exit codes, and who asked (schedule, marker, trigger, replay, backfill)") { job, partition, events };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(async () =>
+        {
+            var ws = Workspace.Load(parse.GetValue(CommonOptions.File)!);
+            var key = ws.Key(parse.GetValue(job)!, parse.GetValue(partition)!);
+            await using var store = await ws.OpenStateAsync(TimeProvider.System, ct);
+            var generations = await store.QueryRunsAsync(new RunQuery { Job = key.Job, Partition = key.Partition.Key, AllGenerations = true }, ct);
+            if (generations.Count == 0)
+            {
+                throw new CliException($"no run of {key} yet (see `cascade why {key.Job} {key.Partition.Key}`)");
+            }
+
+            var attempts = await store.GetAttemptsAsync(key, ct);
+            Console.WriteLine($"{key.Job} {key.Partition.Key}: {generations.Count} generation(s)");
+            var rows = new List<IReadOnlyList<string>>();
+            foreach (var run in generations)
+            {
+                var who = run.Cause ?? (run.Attempt == 0 ? "marker" : "inputs");
+                rows.Add([$"g{run.Generation}", "-", States.Name(run.State), who, States.Ago(run.CreatedAt, default), States.Ago(run.FinishedAt, default), run.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-", run.Reason ?? string.Empty]);
+                foreach (var a in attempts.Where(a => a.Generation == run.Generation))
+                {
+                    rows.Add([string.Empty, a.Attempt.ToString(CultureInfo.InvariantCulture), a.Outcome ?? "running", string.Empty, States.Ago(a.StartedAt, default), States.Ago(a.FinishedAt, default), a.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-", $"cascade logs {key.Job} {key.Partition.Key} --attempt {a.Attempt}"]);
+                }
+            }
+
+            PlainTable.Write(Console.Out, ["GEN", "ATTEMPT", "STATE", "WHO", "STARTED", "FINISHED", "EXIT", "NOTE"], rows);
+            if (parse.GetValue(events))
+            {
+                Console.WriteLine();
+                foreach (var e in await store.GetEventsAsync(key, ct))
+                {
+                    Console.WriteLine($"  {States.Ago(e.At, default)}  g{e.Generation} a{e.Attempt}  {e.Event,-16} {e.Detail}");
+                }
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+}

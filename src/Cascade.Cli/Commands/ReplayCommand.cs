@@ -1,0 +1,134 @@
+using System.CommandLine;
+using System.Text.Json;
+using Cascade.Cli.Output;
+using Cascade.Core.Model;
+using Cascade.Core.Scheduling;
+using Cascade.Engine.State;
+
+namespace Cascade.Cli.Commands;
+
+internal static class ReplayCommand
+{
+    public static Command Create()
+    {
+        var job = CommonOptions.JobArgument();
+        var range = new Argument<string>("PARTITION[..PARTITION]") { Description = "A partition or an inclusive range, e.g. 20190312 or 2019-03-10..2019-03-12" };
+        var downstream = new Option<bool>("--downstream", "-d") { Description = "Also re-run every run downstream of it (offsets included)" };
+        var dryRun = new Option<bool>("--dry-run", "-n") { Description = "Print the plan and change nothing" };
+        var force = new Option<bool>("--force") { Description = "Replay runs that are running now (their commands are killed)" };
+        var json = CommonOptions.Json();
+        var command = new Command("replay", "Re-run a job for a partition or a range, and with --downstream everything below it; upstream runs are never re-run")
+        {
+            job, range, downstream, dryRun, force, json,
+        };
+        command.SetAction((parse, ct) => CommandRunner.RunAsync(async () =>
+        {
+            var ws = Workspace.Load(parse.GetValue(CommonOptions.File)!);
+            var name = ws.Job(parse.GetValue(job)!).Name;
+            var (from, to) = ParseRange(ws, name, parse.GetValue(range)!);
+            await using var store = await ws.OpenStateAsync(TimeProvider.System, ct);
+            var known = new Dictionary<RunKey, Run?>();
+            foreach (var run in await store.QueryRunsAsync(new RunQuery { Limit = int.MaxValue }, ct))
+            {
+                known[run.Key] = run;
+            }
+
+            var now = TimeProvider.System.GetUtcNow();
+            var plan = ReplayPlan.Create(ws.Pipeline, k => known.GetValueOrDefault(k), name, from, to, parse.GetValue(downstream), now);
+            var running = plan.Running.ToList();
+            if (parse.GetValue(json))
+            {
+                PrintJson(plan, parse.GetValue(dryRun));
+            }
+            else
+            {
+                PrintPlan(plan, name, from, to, parse.GetValue(downstream));
+            }
+
+            if (parse.GetValue(dryRun))
+            {
+                if (!parse.GetValue(json))
+                {
+                    Console.WriteLine("dry run: nothing was changed.");
+                }
+
+                return 0;
+            }
+
+            if (running.Count > 0 && !parse.GetValue(force))
+            {
+                throw new CliException($"refused: {string.Join(", ", running.Select(r => r.Key.ToString()))} {(running.Count == 1 ? "is" : "are")} running now. Wait for {(running.Count == 1 ? "it" : "them")}, or use --force to kill and replay.");
+            }
+
+            var id = await store.EnqueueRequestAsync(Request.ForReplay(name, from, to, parse.GetValue(downstream), parse.GetValue(force), now), ct);
+            if (!parse.GetValue(json))
+            {
+                Console.WriteLine($"replay requested (request {id}): a running `cascade run` applies it within a second, otherwise the next `cascade run` does.");
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static (Partition From, Partition To) ParseRange(Workspace ws, string job, string text)
+    {
+        var parts = text.Split("..", 2);
+        var from = ws.Key(job, parts[0]).Partition;
+        var to = parts.Length == 2 ? ws.Key(job, parts[1]).Partition : from;
+        if (to < from)
+        {
+            throw new CliException($"the range {text} ends before it starts");
+        }
+
+        return (from, to);
+    }
+
+    private static void PrintPlan(ReplayPlan plan, string job, Partition from, Partition to, bool downstream)
+    {
+        var what = from == to ? $"{job} {from.Key}" : $"{job} {from.Key}..{to.Key}";
+        var running = plan.Running.Count();
+        Console.WriteLine($"replay plan: {what}{(downstream ? " and everything downstream" : string.Empty)} — {plan.Runs.Count} run(s), {running} running now");
+        var width = plan.Runs.Max(r => (r.Depth * 3) + r.Key.ToString().Length);
+        foreach (var run in plan.Runs)
+        {
+            var label = (run.Depth == 0 ? string.Empty : new string(' ', (run.Depth - 1) * 3) + "└─ ") + run.Key;
+            var state = run.Current is { } s ? States.Name(s) : "no run yet";
+            var next = run.Depth == 0
+                ? "starts at once (its inputs are done)"
+                : $"waits for {run.Because} to finish again";
+            var generation = run.Generation == 0 ? $"new g{run.NextGeneration}" : $"g{run.Generation} -> g{run.NextGeneration}";
+            Console.WriteLine($"  {label.PadRight(width)}  {state,-15}  {generation,-9}  {next}");
+        }
+
+        Console.WriteLine("Old markers are moved aside (markers/.superseded/), never deleted; upstream runs are not re-run.");
+    }
+
+    private static void PrintJson(ReplayPlan plan, bool dryRun)
+    {
+        using var stdout = Console.OpenStandardOutput();
+        using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteBoolean("dry_run", dryRun);
+            w.WriteStartArray("runs");
+            foreach (var run in plan.Runs)
+            {
+                w.WriteStartObject();
+                w.WriteString("job", run.Key.Job);
+                w.WriteString("partition", run.Key.Partition.Key);
+                w.WriteNumber("depth", run.Depth);
+                w.WriteString("because", run.Because?.ToString());
+                w.WriteString("state", run.Current is { } s ? States.Name(s) : null);
+                w.WriteNumber("generation", run.Generation);
+                w.WriteNumber("next_generation", run.NextGeneration);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        stdout.WriteByte((byte)'\n');
+    }
+}

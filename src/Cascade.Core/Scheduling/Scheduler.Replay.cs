@@ -1,0 +1,178 @@
+using Cascade.Core.Model;
+using Cascade.Core.Pipelines;
+using static Cascade.Core.Scheduling.SchedulerEffect;
+using static Cascade.Core.Scheduling.SchedulerInput;
+
+namespace Cascade.Core.Scheduling;
+
+/// <summary>
+/// Replay (new generations), backfill (many partitions, bounded) and cancel.
+/// A replayed run's old marker is superseded (moved aside by the engine); a marker written before
+/// the replay is stale and ignored, so nothing downstream ever starts on an old marker.
+/// </summary>
+public sealed partial class Scheduler
+{
+    private const string BackfillCursor = "backfill:";
+    private readonly Dictionary<string, int> _backfillLimits = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _runningPerBackfill = new(StringComparer.Ordinal);
+
+    private void OnReplay(ReplayRequested r)
+    {
+        if (!_pipeline.TryGetJob(r.Job, out var job) || job.Grain != r.From.Grain || job.Grain != r.To.Grain || r.From > r.To)
+        {
+            Warn($"replay ignored: '{r.Job}' {r.From.Key}..{r.To.Key} does not name a job and a partition range of its grain");
+            return;
+        }
+
+        var plan = ReplayPlan.Create(_pipeline, Get, r.Job, r.From, r.To, r.Downstream, r.At);
+        var running = plan.Running.ToList();
+        if (running.Count > 0 && !r.Force)
+        {
+            Warn($"replay of {r.Job} {r.From.Key}..{r.To.Key} refused: {string.Join(", ", running.Select(p => p.Key))} still running (use --force to kill and replay)");
+            return;
+        }
+
+        foreach (var planned in plan.Runs)
+        {
+            var fresh = OpenGeneration(planned.Key, r.At, "replay");
+            if (planned.Depth == 0 && job.Run is RunSpec.Command)
+            {
+                Enqueue(fresh, "replay", r.At);
+            }
+        }
+
+        foreach (var planned in plan.Runs.Where(p => p.Depth > 0))
+        {
+            Evaluate(planned.Key, r.At);
+        }
+    }
+
+    /// <summary>Supersedes the current run of a key (killing its attempt if running) and opens the next generation, waiting.</summary>
+    private Run OpenGeneration(RunKey key, DateTimeOffset at, string cause)
+    {
+        var old = _runs.GetValueOrDefault(key);
+        var generation = 1;
+        if (old is not null)
+        {
+            generation = old.Generation + 1;
+            Unqueue(key);
+            if (old.State == RunState.Running)
+            {
+                _effects.Add(new CancelAttempt(key, old.Generation, old.Attempt));
+            }
+
+            _slaMissed.Remove(key);
+            Change(old with { State = RunState.Superseded, FinishedAt = old.FinishedAt ?? at, NextRetryAt = null, WaitDeadline = null }, "superseded", $"replaced by generation {generation}");
+            _effects.Add(new SupersedeMarker(key, old.Generation));
+        }
+
+        var fresh = NewRun(key, at) with { Generation = generation, Cause = cause };
+        Change(fresh, "waiting", $"generation {generation} ({cause})");
+        return fresh;
+    }
+
+    private void OnBackfill(BackfillRequested b)
+    {
+        var jobs = b.Jobs.Count > 0 ? b.Jobs.Where(_pipeline.Contains).ToList() : _pipeline.Jobs.Where(j => j.IsRoot).Select(j => j.Name).ToList();
+        if (b.MaxParallel is { } limit)
+        {
+            _backfillLimits[b.Id] = limit;
+            _effects.Add(new CursorMoved(BackfillCursor + b.Id, limit.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        var queued = 0;
+        for (var date = b.From; date <= b.To; date = date.AddDays(1))
+        {
+            foreach (var name in jobs)
+            {
+                var job = _pipeline[name];
+                if (job.Run is not RunSpec.Command)
+                {
+                    continue;
+                }
+
+                var partitions = job.Grain == Grain.Daily ? [Partition.Day(date)] : Partition.Day(date).Hours();
+                foreach (var partition in partitions)
+                {
+                    var key = new RunKey(name, partition);
+                    if (_pipeline.IsBeforeStart(key))
+                    {
+                        continue;
+                    }
+
+                    var run = _runs.GetValueOrDefault(key);
+                    if (run is null or { State: RunState.Waiting } or { IsBroken: true })
+                    {
+                        Enqueue((run ?? NewRun(key, b.At)) with { Backfill = b.Id, Failures = 0, Reason = null }, "backfill", b.At);
+                        if (run is { IsBroken: true })
+                        {
+                            Mend(key, b.At);
+                        }
+
+                        queued++;
+                    }
+                }
+            }
+        }
+
+        if (queued == 0)
+        {
+            Warn($"backfill {b.Id}: nothing to run between {b.From:yyyy-MM-dd} and {b.To:yyyy-MM-dd} (every run is done, running or before its start)");
+        }
+    }
+
+    private void OnCancel(CancelRequested c)
+    {
+        var targets = c.Key is { } one
+            ? _runs.TryGetValue(one, out var single) ? [single] : []
+            : _runs.Values.Where(r => r.Backfill == c.Backfill).OrderBy(r => r.Key).ToList();
+        var cancelled = 0;
+        foreach (var run in targets)
+        {
+            if (run.State is not (RunState.Waiting or RunState.Queued or RunState.Running))
+            {
+                continue;
+            }
+
+            Unqueue(run.Key);
+            if (run.State == RunState.Running)
+            {
+                _effects.Add(new CancelAttempt(run.Key, run.Generation, run.Attempt));
+            }
+
+            Change(run with { State = RunState.Failed, Reason = "cancelled", FinishedAt = c.At, NextRetryAt = null, WaitDeadline = null }, "cancelled", c.Backfill is null ? "cancelled" : $"backfill {c.Backfill} cancelled");
+            cancelled++;
+        }
+
+        if (c.Backfill is { } id)
+        {
+            _backfillLimits.Remove(id);
+            _effects.Add(new CursorMoved(BackfillCursor + id, null));
+        }
+
+        if (cancelled == 0)
+        {
+            Warn($"cancel: nothing queued or running for {(c.Key is { } k ? k.ToString() : "backfill " + c.Backfill)}");
+        }
+    }
+
+    /// <summary>A marker written before its run was replayed belongs to the old generation.</summary>
+    private static bool IsStale(Run? run, DateTimeOffset? writtenAt) =>
+        run is { Generation: > 1 } && writtenAt is { } w && w < run.CreatedAt;
+
+    private void RestoreBackfills(IReadOnlyDictionary<string, string> cursors)
+    {
+        foreach (var (name, value) in cursors)
+        {
+            if (name.StartsWith(BackfillCursor, StringComparison.Ordinal) && int.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var limit))
+            {
+                _backfillLimits[name[BackfillCursor.Length..]] = limit;
+            }
+        }
+    }
+
+    private bool BackfillHasRoom(Run run, Dictionary<string, int> planned) =>
+        run.Backfill is not { } id
+        || !_backfillLimits.TryGetValue(id, out var limit)
+        || _runningPerBackfill.GetValueOrDefault(id) + planned.GetValueOrDefault("backfill:" + id) < limit;
+}
