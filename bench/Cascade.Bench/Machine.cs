@@ -32,7 +32,7 @@ internal sealed record Machine
             Cores = Environment.ProcessorCount,
             CpuModel = ProcField("/proc/cpuinfo", "model name") ?? "unknown (no 'model name' in /proc/cpuinfo)",
             Os = OsRelease() ?? RuntimeInformation.OSDescription,
-            Kernel = RuntimeInformation.OSDescription,
+            Kernel = "Linux " + (ReadLine("/proc/sys/kernel/osrelease") ?? RuntimeInformation.OSDescription),
             Dotnet = $"{RuntimeInformation.FrameworkDescription} ({RuntimeInformation.RuntimeIdentifier})",
             Configuration = IsOptimized() ? "Release" : "Debug (figures are not representative: use -c Release)",
             GcMode = GCSettings.IsServerGC ? "server" : "workstation" + (GCSettings.LatencyMode == GCLatencyMode.Interactive ? " concurrent" : string.Empty),
@@ -132,6 +132,22 @@ internal sealed record Machine
         }
 
         return value?.Trim('"');
+    }
+
+    private static string? ReadLine(string file)
+    {
+        try
+        {
+            return File.ReadLines(file).FirstOrDefault()?.Trim();
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     private static bool IsOptimized() =>

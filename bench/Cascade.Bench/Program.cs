@@ -78,6 +78,7 @@ Console.WriteLine(below.Count == 0 ? "every target met" : $"{below.Count} target
 Console.WriteLine($"load average {machine.LoadAverageAtStart} at start, {machine.LoadAverageAtEnd} at end; total {total:0} s");
 await Report.WriteJsonAsync(options.Out, Report.Json(machine, options, reports, total));
 Console.WriteLine($"JSON: {Path.GetFullPath(options.Out)}");
+Workdir.DeleteAll();
 if (failed.Count > 0)
 {
     await Console.Error.WriteLineAsync($"failed scenario(s): {string.Join(", ", failed)}");

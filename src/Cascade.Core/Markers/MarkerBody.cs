@@ -12,12 +12,16 @@ public sealed record MarkerBody
 {
     public const int MaxBytes = 64 * 1024;
 
+    // Declared before Empty: static initializers run in text order.
+    private static readonly IReadOnlyDictionary<string, string> NoParams = new SortedDictionary<string, string>(StringComparer.Ordinal).AsReadOnly();
+    private static readonly IReadOnlyDictionary<string, JsonElement> NoMeta = new SortedDictionary<string, JsonElement>(StringComparer.Ordinal).AsReadOnly();
+
     public static readonly MarkerBody Empty = new();
 
-    public IReadOnlyDictionary<string, string> Params { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, string> Params { get; init; } = NoParams;
 
     /// <summary>Metadata as raw JSON values, keyed by name.</summary>
-    public IReadOnlyDictionary<string, JsonElement> Meta { get; init; } = new SortedDictionary<string, JsonElement>(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, JsonElement> Meta { get; init; } = NoMeta;
 
     public string? Warning { get; init; }
 

@@ -35,8 +35,19 @@ public sealed class FolderMarkerStore : IMarkerStore
     {
         var path = Locate(key);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var json = body.ToJson();
+        if (json.Length == 0)
+        {
+            // An empty marker is complete the moment it exists: one create, no temp file.
+            await using (File.Create(path, 1, FileOptions.None))
+            {
+            }
+
+            return;
+        }
+
         var tmp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        await File.WriteAllTextAsync(tmp, body.ToJson(), cancellationToken);
+        await File.WriteAllTextAsync(tmp, json, cancellationToken);
         File.Move(tmp, path, overwrite: true);
     }
 
