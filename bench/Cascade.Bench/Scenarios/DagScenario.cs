@@ -28,7 +28,7 @@ internal static class DagScenario
     public static async Task<ScenarioReport> RunAsync(BenchOptions o, Machine machine)
     {
         var shapes = o.Quick
-            ? new[] { Chain(20), FanIn(50), Layers(3, 10) }
+            ? new[] { Chain(10), FanIn(20), Layers(3, 5) }
             : [Chain(200), FanIn(500), Layers(10, 50)];
         var report = new ScenarioReport(Name, "DAG wall time vs make -j2", $"""
             Every job runs the same no-op command `true` (a real process), max-parallel {Parallel}. The bench generates, for

@@ -26,6 +26,7 @@ internal static class ReactionScenario
         var steady = o.Quick ? 100 : 1000;
         var bursts = o.Quick ? 2 : 10;
         var burstSize = o.Quick ? 50 : 100;
+        var baseline = o.Quick ? 20 : 200;
         var report = new ScenarioReport(Name, "Reaction latency", $$"""
             Pipeline `src: {run: external}`, `dst: {after: [src], run: {command: [true]} }`, engine in-process
             (FolderMarkerStore watching the folder, SqliteRunStore on disk, ProcessExecutor), max-parallel {{MaxParallel}}
@@ -37,7 +38,9 @@ internal static class ReactionScenario
             each written {{Interval.TotalMilliseconds:0}} ms after the previous one and not before the previous one's process
             started. Bursts: {{bursts}} bursts of {{burstSize}} renames back to back; the next burst starts after every dst of
             the previous one succeeded, plus 50 ms. Percentiles are nearest-rank over the events of one run; the table
-            shows the median of the runs.
+            shows the median of the runs. Baseline (the floor for 'started' on this machine): {{baseline}} sequential
+            Process.Start of `true` from this process, set up as ProcessExecutor does (no shell, stdout/stderr/stdin
+            redirected), timed around Start() alone.
             """);
         report.Parameters["events_steady"] = steady;
         report.Parameters["bursts"] = bursts;
@@ -48,13 +51,13 @@ internal static class ReactionScenario
 
         for (var run = 1; run <= o.Runs; run++)
         {
-            await RunOnceAsync(report, run, warmup, steady, bursts, burstSize);
+            await RunOnceAsync(report, run, warmup, steady, bursts, burstSize, baseline);
         }
 
         return report;
     }
 
-    private static async Task RunOnceAsync(ScenarioReport report, int run, int warmup, int steady, int bursts, int burstSize)
+    private static async Task RunOnceAsync(ScenarioReport report, int run, int warmup, int steady, int bursts, int burstSize, int baseline)
     {
         using var dir = Workdir.Create(Name);
         dir.WritePipeline([new JobSpec(Source, []), new JobSpec(Downstream, [Source])]);
@@ -154,6 +157,9 @@ internal static class ReactionScenario
         var detail = new JsonObject { ["run"] = run, ["lost_or_late_over_30s"] = lost, ["commits"] = host.Service.Counters.Commits };
         Record(report, detail, "steady", written, started, committed, warmup, warmup + steady);
         Record(report, detail, "burst", written, started, committed, warmup + steady, total);
+        var spawn = await ProcessStartBaselineAsync(baseline, dir.Root);
+        report.Record("baseline: Process.Start(true) alone p50", "ms", Stats.Percentile(spawn, 50));
+        report.Record("baseline: Process.Start(true) alone p99", "ms", Stats.Percentile(spawn, 99));
         report.RunDetails.Add(detail);
         if (lost > 0)
         {
@@ -187,6 +193,31 @@ internal static class ReactionScenario
         report.Record($"{mode}: marker→decision committed p99", "ms", Stats.Percentile(toCommit, 99));
         report.Record($"{mode}: marker→decision committed max", "ms", Stats.Percentile(toCommit, 100));
         detail[$"{mode}_events"] = toStart.Count;
+    }
+
+    /// <summary>The time <see cref="Process.Start()"/> of <c>true</c> takes here, set up as ProcessExecutor does.</summary>
+    private static async Task<List<double>> ProcessStartBaselineAsync(int count, string workdir)
+    {
+        var times = new List<double>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var info = new ProcessStartInfo("true")
+            {
+                UseShellExecute = false,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                RedirectStandardInput = true,
+                WorkingDirectory = workdir,
+            };
+            using var process = new Process { StartInfo = info };
+            var before = Stopwatch.GetTimestamp();
+            process.Start();
+            times.Add(Stats.MsSince(before));
+            process.StandardInput.Close();
+            await process.WaitForExitAsync();
+        }
+
+        return times;
     }
 
     private static async Task WaitSucceededAsync(Func<int> count, int expected)

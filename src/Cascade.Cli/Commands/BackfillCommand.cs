@@ -68,7 +68,7 @@ internal static class BackfillCommand
             using (owned)
             {
                 await using var store = await ws.OpenStateAsync(TimeProvider.System, ct);
-                await store.EnqueueRequestAsync(request, ct);
+                var requestId = await store.EnqueueRequestAsync(request, ct);
                 if (parse.GetValue(detach))
                 {
                     Console.WriteLine(owned is null
@@ -78,7 +78,7 @@ internal static class BackfillCommand
                 }
 
                 return owned is null
-                    ? await FollowAsync(store, id, ct)
+                    ? await FollowAsync(store, id, requestId, ct)
                     : await RunHereAsync(ws, store, id, ct);
             }
         }));
@@ -122,7 +122,7 @@ internal static class BackfillCommand
     }
 
     /// <summary>A scheduler runs elsewhere: follow the backfill's runs in the state database.</summary>
-    private static async Task<int> FollowAsync(IRunStore store, string id, CancellationToken ct)
+    private static async Task<int> FollowAsync(IRunStore store, string id, long requestId, CancellationToken ct)
     {
         Counts latest = new(0, 0, 0, 0, 0);
         var seen = false;
@@ -135,15 +135,20 @@ internal static class BackfillCommand
         }
 
         var done = new TaskCompletionSource();
+        var takenEarlier = false;
         var poller = Task.Run(async () =>
         {
             while (!ct.IsCancellationRequested)
             {
+                // A request is marked taken just before the scheduler commits what it decided, so
+                // "taken and nothing to do" is trusted only one poll after it was first seen taken.
                 var c = await Poll();
-                if (seen && c.Active == 0)
+                if ((seen || takenEarlier) && c.Active == 0)
                 {
                     break;
                 }
+
+                takenEarlier = await store.IsRequestTakenAsync(requestId, ct);
 
                 await Task.Delay(TimeSpan.FromMilliseconds(300), TimeProvider.System, ct);
             }

@@ -26,9 +26,10 @@ internal static class ReplayCommand
             var ws = Workspace.Load(parse.GetValue(CommonOptions.File)!);
             var name = ws.Job(parse.GetValue(job)!).Name;
             var (from, to) = ParseRange(ws, name, parse.GetValue(range)!);
-            await using var store = await ws.OpenStateAsync(TimeProvider.System, ct);
             var known = new Dictionary<RunKey, Run?>();
-            foreach (var run in await store.QueryRunsAsync(new RunQuery { Limit = int.MaxValue }, ct))
+            var dry = parse.GetValue(dryRun);
+            await using var store = dry && !File.Exists(ws.StatePath) ? null : await ws.OpenStateAsync(TimeProvider.System, ct);
+            foreach (var run in store is null ? [] : await store.QueryRunsAsync(new RunQuery { Limit = int.MaxValue }, ct))
             {
                 known[run.Key] = run;
             }
@@ -42,7 +43,7 @@ internal static class ReplayCommand
             }
             else
             {
-                PrintPlan(plan, name, from, to, parse.GetValue(downstream));
+                PrintPlan(plan, name, from, to, parse.GetValue(downstream), ws.Pipeline[name].Run is Core.Pipelines.RunSpec.External);
             }
 
             if (parse.GetValue(dryRun))
@@ -60,7 +61,7 @@ internal static class ReplayCommand
                 throw new CliException($"refused: {string.Join(", ", running.Select(r => r.Key.ToString()))} {(running.Count == 1 ? "is" : "are")} running now. Wait for {(running.Count == 1 ? "it" : "them")}, or use --force to kill and replay.");
             }
 
-            var id = await store.EnqueueRequestAsync(Request.ForReplay(name, from, to, parse.GetValue(downstream), parse.GetValue(force), now), ct);
+            var id = await store!.EnqueueRequestAsync(Request.ForReplay(name, from, to, parse.GetValue(downstream), parse.GetValue(force), now), ct);
             if (!parse.GetValue(json))
             {
                 Console.WriteLine($"replay requested (request {id}): a running `cascade run` applies it within a second, otherwise the next `cascade run` does.");
@@ -84,7 +85,7 @@ internal static class ReplayCommand
         return (from, to);
     }
 
-    private static void PrintPlan(ReplayPlan plan, string job, Partition from, Partition to, bool downstream)
+    private static void PrintPlan(ReplayPlan plan, string job, Partition from, Partition to, bool downstream, bool external)
     {
         var what = from == to ? $"{job} {from.Key}" : $"{job} {from.Key}..{to.Key}";
         var running = plan.Running.Count();
@@ -94,9 +95,9 @@ internal static class ReplayCommand
         {
             var label = (run.Depth == 0 ? string.Empty : new string(' ', (run.Depth - 1) * 3) + "└─ ") + run.Key;
             var state = run.Current is { } s ? States.Name(s) : "no run yet";
-            var next = run.Depth == 0
-                ? "starts at once (its inputs are done)"
-                : $"waits for {run.Because} to finish again";
+            var next = run.Depth > 0 ? $"waits for {run.Because} to finish again"
+                : external ? "waits for its marker to be written again (external job)"
+                : "starts at once (its inputs are done)";
             var generation = run.Generation == 0 ? $"new g{run.NextGeneration}" : $"g{run.Generation} -> g{run.NextGeneration}";
             Console.WriteLine($"  {label.PadRight(width)}  {state,-15}  {generation,-9}  {next}");
         }

@@ -32,18 +32,33 @@ public sealed partial class Scheduler
             return;
         }
 
+        var inPlan = plan.Runs.Select(p => p.Key).ToHashSet();
+        var follow = new List<RunKey>();
         foreach (var planned in plan.Runs)
         {
+            var wasBroken = _runs.GetValueOrDefault(planned.Key) is { IsBroken: true };
             var fresh = OpenGeneration(planned.Key, r.At, "replay");
-            if (planned.Depth == 0 && job.Run is RunSpec.Command)
+
+            // The replayed job starts at once, unless one of its inputs is replayed too (a range of a
+            // running total): then it waits for that input's new marker like every run below.
+            if (planned.Depth == 0 && job.Run is RunSpec.Command && !_pipeline.InputsOf(planned.Key).Any(i => inPlan.Contains(i.Key)))
             {
                 Enqueue(fresh, "replay", r.At);
             }
+            else
+            {
+                follow.Add(planned.Key);
+            }
+
+            if (wasBroken)
+            {
+                Mend(planned.Key, r.At);
+            }
         }
 
-        foreach (var planned in plan.Runs.Where(p => p.Depth > 0))
+        foreach (var key in follow)
         {
-            Evaluate(planned.Key, r.At);
+            Evaluate(key, r.At);
         }
     }
 
@@ -123,6 +138,12 @@ public sealed partial class Scheduler
 
     private void OnCancel(CancelRequested c)
     {
+        if (c.Key is null && c.Backfill is null)
+        {
+            Warn("cancel ignored: it names neither a run nor a backfill");
+            return;
+        }
+
         var targets = c.Key is { } one
             ? _runs.TryGetValue(one, out var single) ? [single] : []
             : _runs.Values.Where(r => r.Backfill == c.Backfill).OrderBy(r => r.Key).ToList();

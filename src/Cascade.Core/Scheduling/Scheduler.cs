@@ -191,7 +191,9 @@ public sealed partial class Scheduler
 
         if (exitCode is null && IsStale(run, writtenAt))
         {
-            Warn($"stale marker for {key} ignored: written {writtenAt:O}, before generation {run!.Generation} was opened");
+            // Left behind (e.g. a crash between the replay's commit and the move): move it aside now.
+            Warn($"stale marker for {key} ignored and moved aside: written {writtenAt:O}, before generation {run!.Generation} was opened");
+            _effects.Add(new SupersedeMarker(key, run.Generation - 1));
             return false;
         }
 
@@ -374,7 +376,9 @@ public sealed partial class Scheduler
             var limit = _pipeline[key.Job].MaxParallel ?? int.MaxValue;
             var running = _runningPerJob.GetValueOrDefault(key.Job) + planned.GetValueOrDefault(key.Job);
             var run = _runs[key];
-            if (running >= limit || !BackfillHasRoom(run, planned))
+
+            // An attempt of an older generation that is being killed still holds the key's slot.
+            if (running >= limit || !BackfillHasRoom(run, planned) || _inFlight.ContainsKey(key))
             {
                 continue;
             }

@@ -306,7 +306,19 @@ public sealed class SchedulerService : IDisposable
                 case SchedulerEffect.CancelAttempt cancel:
                     if (_attempts.TryGetValue((cancel.Key, cancel.Generation, cancel.Attempt), out var cts))
                     {
-                        cts.Cancel();
+                        try
+                        {
+                            cts.Cancel();
+                        }
+                        catch (ObjectDisposedException)
+                        {
+                            // the attempt ended meanwhile
+                        }
+                    }
+                    else if (_pendingStarts.RemoveAll(a => a.Key == cancel.Key && a.Generation == cancel.Generation && a.Attempt == cancel.Attempt) > 0)
+                    {
+                        // Decided in the same batch as its start: never start it, and free its slot.
+                        _inbox.Writer.TryWrite(new Message.Input(new RunExited(cancel.Key, cancel.Generation, cancel.Attempt, 137, null, _time.GetUtcNow())));
                     }
 
                     break;
@@ -370,13 +382,17 @@ public sealed class SchedulerService : IDisposable
         {
             Interlocked.Increment(ref _outstanding);
             Counters.AttemptStarted();
-            _ = Task.Run(() => ExecuteAsync(activation), CancellationToken.None);
+
+            // The kill handle exists before the attempt starts, so a cancel can never miss it.
+            var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(_kill.Token);
+            _attempts[(activation.Key, activation.Generation, activation.Attempt)] = attemptCts;
+            _ = Task.Run(() => ExecuteAsync(activation, attemptCts), CancellationToken.None);
         }
 
         _pendingStarts.Clear();
     }
 
-    private async Task ExecuteAsync(Activation a)
+    private async Task ExecuteAsync(Activation a, CancellationTokenSource attemptCts)
     {
         SchedulerInput? result = null;
         try
@@ -385,8 +401,6 @@ public sealed class SchedulerService : IDisposable
             {
                 Started = AttemptStarted is { } started ? () => started(a) : null,
             };
-            using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(_kill.Token);
-            _attempts[(a.Key, a.Generation, a.Attempt)] = attemptCts;
             AttemptOutcome outcome;
             try
             {
@@ -395,6 +409,7 @@ public sealed class SchedulerService : IDisposable
             finally
             {
                 _attempts.TryRemove((a.Key, a.Generation, a.Attempt), out _);
+                attemptCts.Dispose();
             }
 
             result = outcome switch

@@ -22,6 +22,9 @@ public interface IRunStore : IAsyncDisposable
     /// <summary>Leaves a request for the scheduler (now, or the next one to start).</summary>
     ValueTask<long> EnqueueRequestAsync(Request request, CancellationToken cancellationToken);
 
+    /// <summary>Whether a scheduler has taken the request (so its effects, if any, are committed).</summary>
+    ValueTask<bool> IsRequestTakenAsync(long id, CancellationToken cancellationToken);
+
     /// <summary>Claims pending requests in order; a claimed request is never handed out again.</summary>
     ValueTask<IReadOnlyList<Request>> TakeRequestsAsync(CancellationToken cancellationToken);
 

@@ -133,7 +133,7 @@ public sealed class SqliteRunStore : IRunStore
                     start.Parameters["$at"].Value = at;
                     await start.ExecuteNonQueryAsync(cancellationToken);
                 }
-                else if (run.Attempt > 0 && change.Event is "succeeded" or "retry" or "failed" or "interrupted" or "timed_out" or "exited" or "cancelled")
+                else if (run.Attempt > 0 && change.Event is "succeeded" or "retry" or "failed" or "interrupted" or "timed_out" or "exited" or "cancelled" or "superseded")
                 {
                     BindKey(finish, run);
                     finish.Parameters["$at"].Value = at;
@@ -179,6 +179,22 @@ public sealed class SqliteRunStore : IRunStore
             cmd.Parameters.AddWithValue("$params", JsonSerializer.Serialize(request.Params));
             cmd.Parameters.AddWithValue("$args", JsonSerializer.Serialize(request.Args));
             return (long)(await cmd.ExecuteScalarAsync(cancellationToken))!;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask<bool> IsRequestTakenAsync(long id, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var cmd = _connection.CreateCommand();
+            cmd.CommandText = "SELECT taken_at IS NOT NULL FROM requests WHERE id = $id;";
+            cmd.Parameters.AddWithValue("$id", id);
+            return await cmd.ExecuteScalarAsync(cancellationToken) is long taken && taken == 1;
         }
         finally
         {
