@@ -31,6 +31,7 @@ public sealed partial class Scheduler
     private List<SchedulerEffect> _effects = [];
     private bool _stopping;
     private bool _held;
+    private List<RunKey> _doneWhileHeld = [];
     private DateTimeOffset _now;
 
     public Scheduler(Pipeline pipeline, SchedulerOptions options, IEnumerable<Run>? restored = null)
@@ -210,8 +211,14 @@ public sealed partial class Scheduler
             Reason = null,
             Warnings = warnings,
         };
-        Change(done, "succeeded", exitCode is null ? "done marker observed" : $"exit {exitCode}");
+        Change(done, "succeeded", exitCode is null ? "done marker observed" : $"exit {exitCode}", quiet: run is null);
         OnSucceeded(done, at);
+        if (_held)
+        {
+            // Reading the store on start: judge the runs below once every marker is known.
+            _doneWhileHeld.Add(key);
+            return true;
+        }
 
         if (evaluateDownstream)
         {
@@ -592,6 +599,8 @@ public sealed partial class Scheduler
     private void OnStarted(DateTimeOffset at)
     {
         _held = false;
+        var doneWhileHeld = _doneWhileHeld;
+        _doneWhileHeld = [];
         var keys = _runs.Keys.Order().ToList();
         foreach (var key in keys)
         {
@@ -608,6 +617,14 @@ public sealed partial class Scheduler
             if (_runs[key].State == RunState.Waiting)
             {
                 Evaluate(key, at);
+            }
+        }
+
+        foreach (var key in doneWhileHeld)
+        {
+            foreach (var downstream in _pipeline.DownstreamOf(key))
+            {
+                Evaluate(downstream, at);
             }
         }
     }
@@ -628,10 +645,10 @@ public sealed partial class Scheduler
 
     private static Run NewRun(RunKey key, DateTimeOffset at) => new() { Key = key, CreatedAt = at, State = RunState.Waiting };
 
-    private void Change(Run run, string evt, string? detail)
+    private void Change(Run run, string evt, string? detail, bool quiet = false)
     {
         _runs[run.Key] = run;
-        _effects.Add(new RunChanged(run, evt, detail));
+        _effects.Add(new RunChanged(run, evt, detail, quiet));
     }
 
     private void Warn(string message) => _effects.Add(new Warning(message));

@@ -9,8 +9,13 @@ public abstract record SchedulerEffect
     {
     }
 
-    /// <summary>Store this run (and append <paramref name="Event"/> to its history) before any later <see cref="StartRun"/>.</summary>
-    public sealed record RunChanged(Run Run, string Event, string? Detail) : SchedulerEffect;
+    /// <summary>
+    /// Store this run (and append <paramref name="Event"/> to its history) before any later
+    /// <see cref="StartRun"/>. <paramref name="Quiet"/>: the run row says it all (a run first seen
+    /// already done by its marker), so no history line is kept — a cold start on a year of markers
+    /// writes one row per run, not two.
+    /// </summary>
+    public sealed record RunChanged(Run Run, string Event, string? Detail, bool Quiet = false) : SchedulerEffect;
 
     /// <summary>Start an attempt. Its run's change was emitted before this effect.</summary>
     public sealed record StartRun(Activation Activation) : SchedulerEffect;

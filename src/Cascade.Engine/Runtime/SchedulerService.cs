@@ -189,17 +189,20 @@ public sealed class SchedulerService : IDisposable
     private async Task ObserveAsync(MarkerEntry entry, CancellationToken stop)
     {
         var parsed = _markers.Layout.ParseName(entry.RelativePath);
-        if (parsed.Key is not { } key)
+        if (parsed.Key is not { } parsedKey)
         {
             Ignore(entry.RelativePath, $"ignored marker: {parsed.Error}");
             return;
         }
 
-        if (!_pipeline.TryGetJob(key.Job, out var job))
+        if (!_pipeline.TryGetJob(parsedKey.Job, out var job))
         {
-            Ignore(entry.RelativePath, $"ignored marker '{entry.RelativePath}': no job '{key.Job}' in the pipeline");
+            Ignore(entry.RelativePath, $"ignored marker '{entry.RelativePath}': no job '{parsedKey.Job}' in the pipeline");
             return;
         }
+
+        // One string per job name, not one per marker (a year of markers is ~10^6 keys).
+        var key = new RunKey(job.Name, parsedKey.Partition);
 
         if (job.Grain != key.Partition.Grain)
         {

@@ -120,6 +120,11 @@ public sealed class SqliteRunStore : IRunStore
                 await upsert.ExecuteNonQueryAsync(cancellationToken);
 
                 var at = Time(EventTime(change));
+                if (change.Quiet)
+                {
+                    continue;
+                }
+
                 BindKey(evt, run);
                 evt.Parameters["$at"].Value = at;
                 evt.Parameters["$state"].Value = RunRows.StateName(run.State);
