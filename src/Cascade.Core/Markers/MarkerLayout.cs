@@ -87,6 +87,22 @@ public sealed class MarkerLayout
     /// </summary>
     public MarkerNameResult ParseName(string relativePath)
     {
+        if (ReferenceEquals(Pattern, DefaultPattern) || Pattern == DefaultPattern)
+        {
+            // The default layout without a regex: a year of markers is ~10^6 names on every start.
+            var end = relativePath.Length - ".done".Length;
+            var sep = relativePath.LastIndexOf("__", StringComparison.Ordinal);
+            if (end > 0 && sep > 0 && relativePath.EndsWith(".done", StringComparison.Ordinal) && sep + 2 < end
+                && !relativePath.Contains('/', StringComparison.Ordinal))
+            {
+                var name = relativePath[..sep];
+                if (Pipelines.JobName.IsValid(name) && Model.Partition.TryParse(relativePath.AsSpan(sep + 2, end - sep - 2), out var p))
+                {
+                    return MarkerNameResult.Ok(new RunKey(name, p));
+                }
+            }
+        }
+
         var m = _regex.Match(relativePath);
         if (!m.Success)
         {

@@ -97,6 +97,48 @@ public readonly record struct Partition : IComparable<Partition>
         return false;
     }
 
+    /// <summary>The canonical spellings only (<c>YYYYMMDD</c>, <c>YYYYMMDDHH</c>), without allocating: marker names.</summary>
+    public static bool TryParse(ReadOnlySpan<char> digits, out Partition partition)
+    {
+        partition = default;
+        if (digits.Length is not (8 or 10))
+        {
+            return false;
+        }
+
+        foreach (var c in digits)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+
+        var year = int.Parse(digits[..4], CultureInfo.InvariantCulture);
+        var month = int.Parse(digits[4..6], CultureInfo.InvariantCulture);
+        var day = int.Parse(digits[6..8], CultureInfo.InvariantCulture);
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month))
+        {
+            return false;
+        }
+
+        var date = new DateOnly(year, month, day);
+        if (digits.Length == 8)
+        {
+            partition = Day(date);
+            return true;
+        }
+
+        var hour = int.Parse(digits[8..10], CultureInfo.InvariantCulture);
+        if (hour > 23)
+        {
+            return false;
+        }
+
+        partition = Hour(date, hour);
+        return true;
+    }
+
     /// <summary>Parses a partition and requires the given grain (a day of an hourly job is an error).</summary>
     public static bool TryParse(string? text, Grain grain, out Partition partition) =>
         TryParse(text, out partition) && partition.Grain == grain;

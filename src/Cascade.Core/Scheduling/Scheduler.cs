@@ -154,6 +154,11 @@ public sealed partial class Scheduler
             }
         }
 
+        if (_held)
+        {
+            return; // judged in OnStarted, once every marker of the start-up rescan is known
+        }
+
         foreach (var key in done)
         {
             foreach (var downstream in _pipeline.DownstreamOf(key))
@@ -601,7 +606,8 @@ public sealed partial class Scheduler
         _held = false;
         var doneWhileHeld = _doneWhileHeld;
         _doneWhileHeld = [];
-        var keys = _runs.Keys.Order().ToList();
+        // Only running and waiting runs need a look; sorted so the effects are deterministic.
+        var keys = _runs.Values.Where(r => r.State is RunState.Running or RunState.Waiting).Select(r => r.Key).Order().ToList();
         foreach (var key in keys)
         {
             var run = _runs[key];

@@ -86,7 +86,7 @@ public sealed class SchedulerService : IDisposable
         var watch = WatchAsync(loop.Token);
         try
         {
-            await RescanAsync(stop);
+            await RescanAsync(stop, flushEvery: _options.MaxBatch * 16);
             Apply(new SchedulerStarted(_time.GetUtcNow()));
             await TakeRequestsAsync(stop);
             await FlushAsync();
@@ -240,13 +240,14 @@ public sealed class SchedulerService : IDisposable
         }
     }
 
-    private async Task RescanAsync(CancellationToken stop)
+    private async Task RescanAsync(CancellationToken stop, int? flushEvery = null)
     {
         var n = 0;
+        var every = flushEvery ?? _options.MaxBatch;
         await foreach (var entry in _markers.ScanAsync(stop))
         {
             await ObserveAsync(entry, stop);
-            if (++n % _options.MaxBatch == 0)
+            if (++n % every == 0)
             {
                 await FlushAsync();
             }

@@ -122,15 +122,25 @@ public sealed class FolderMarkerStore : IMarkerStore
             yield break;
         }
 
+        // Straight from the directory entries: no FileInfo and no path arithmetic per file.
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 };
-        foreach (var info in new DirectoryInfo(Root).EnumerateFiles("*.done", options))
+        var rootLength = Root.Length + (Root.EndsWith('/') ? 0 : 1);
+        var entries = new System.IO.Enumeration.FileSystemEnumerable<MarkerEntry>(
+            Root,
+            (ref System.IO.Enumeration.FileSystemEntry e) =>
+            {
+                var directory = e.Directory.Length > rootLength ? e.Directory[rootLength..].ToString().Replace('\\', '/') + "/" : string.Empty;
+                return new MarkerEntry(directory + e.FileName.ToString(), e.Length) { WrittenAt = e.LastWriteTimeUtc };
+            },
+            options)
+        {
+            ShouldIncludePredicate = (ref System.IO.Enumeration.FileSystemEntry e) => !e.IsDirectory && e.FileName.EndsWith(".done", StringComparison.Ordinal),
+            ShouldRecursePredicate = (ref System.IO.Enumeration.FileSystemEntry e) => !e.FileName.SequenceEqual(SupersededFolder),
+        };
+        foreach (var entry in entries)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var relative = Relative(info.FullName);
-            if (!IsSuperseded(relative))
-            {
-                yield return new MarkerEntry(relative, info.Length) { WrittenAt = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero) };
-            }
+            yield return entry;
         }
 
         await Task.CompletedTask;

@@ -16,7 +16,7 @@ internal static class RunRows
     public const string Upsert = """
         INSERT INTO runs (job, partition, generation, state, attempt, failures, created_at, queued_at, activated_at, started_at, finished_at, next_retry_at, wait_deadline, cause, backfill, params, trigger_params, marker, exit_code, reason, warnings)
         VALUES ($job, $partition, $generation, $state, $attempt, $failures, $created_at, $queued_at, $activated_at, $started_at, $finished_at, $next_retry_at, $wait_deadline, $cause, $backfill, $params, $trigger_params, $marker, $exit_code, $reason, $warnings)
-        ON CONFLICT (job, partition, generation) DO UPDATE SET
+        ON CONFLICT (partition, job, generation) DO UPDATE SET
             state = excluded.state, attempt = excluded.attempt, failures = excluded.failures, queued_at = excluded.queued_at,
             activated_at = excluded.activated_at, started_at = excluded.started_at, finished_at = excluded.finished_at,
             next_retry_at = excluded.next_retry_at, wait_deadline = excluded.wait_deadline, cause = excluded.cause, backfill = excluded.backfill, params = excluded.params,
@@ -24,7 +24,87 @@ internal static class RunRows
             reason = excluded.reason, warnings = excluded.warnings;
         """;
 
+    private const int RowsPerStatement = 16;
+
     public static string StateName(RunState state) => state.Name();
+
+    /// <summary>
+    /// Runs first seen already done by their marker (a cold start reads up to ~10^6 of them): only
+    /// the columns they use, many rows per statement.
+    /// </summary>
+    public static void InsertSeenDone(SqliteConnection connection, SqliteTransaction tx, IReadOnlyList<Run> unsorted)
+    {
+        // In key order: appending to the B-tree instead of splitting pages all over it.
+        var runs = unsorted.OrderBy(r => r.Key.Partition).ThenBy(r => r.Key.Job, StringComparer.Ordinal).ToList();
+        SqliteCommand? full = null;
+        try
+        {
+            for (var start = 0; start < runs.Count; start += RowsPerStatement)
+            {
+                var count = Math.Min(RowsPerStatement, runs.Count - start);
+                SqliteCommand cmd;
+                if (count == RowsPerStatement)
+                {
+                    cmd = full ??= SeenDoneCommand(connection, tx, count);
+                }
+                else
+                {
+                    cmd = SeenDoneCommand(connection, tx, count);
+                }
+
+                for (var i = 0; i < count; i++)
+                {
+                    var run = runs[start + i];
+                    var p = i * 9;
+                    cmd.Parameters[p].Value = run.Key.Job;
+                    cmd.Parameters[p + 1].Value = run.Key.Partition.Key;
+                    cmd.Parameters[p + 2].Value = run.Generation;
+                    cmd.Parameters[p + 3].Value = StateName(run.State);
+                    cmd.Parameters[p + 4].Value = SqliteRunStore.Time(run.CreatedAt);
+                    cmd.Parameters[p + 5].Value = run.FinishedAt is { } f ? SqliteRunStore.Time(f) : DBNull.Value;
+                    cmd.Parameters[p + 6].Value = run.Cause ?? (object)DBNull.Value;
+                    cmd.Parameters[p + 7].Value = run.Marker is { } m ? m.ToJson() : DBNull.Value;
+                    cmd.Parameters[p + 8].Value = run.Warnings.Count == 0 ? "[]" : JsonSerializer.Serialize(run.Warnings);
+                }
+
+                cmd.ExecuteNonQuery();
+                if (cmd != full)
+                {
+                    cmd.Dispose();
+                }
+            }
+        }
+        finally
+        {
+            full?.Dispose();
+        }
+    }
+
+    private static SqliteCommand SeenDoneCommand(SqliteConnection connection, SqliteTransaction tx, int rows)
+    {
+        var cmd = connection.CreateCommand();
+        cmd.Transaction = tx;
+        var values = new System.Text.StringBuilder();
+        for (var i = 0; i < rows; i++)
+        {
+            var p = i * 9;
+            values.Append(i == 0 ? string.Empty : ",")
+                .Append(System.Globalization.CultureInfo.InvariantCulture, $"(@p{p},@p{p + 1},@p{p + 2},@p{p + 3},0,0,@p{p + 4},@p{p + 5},@p{p + 6},'{{}}','{{}}',@p{p + 7},@p{p + 8})");
+            for (var k = 0; k < 9; k++)
+            {
+                cmd.Parameters.Add(new SqliteParameter("@p" + (p + k).ToString(System.Globalization.CultureInfo.InvariantCulture), null));
+            }
+        }
+
+        cmd.CommandText = $"""
+            INSERT INTO runs (job, partition, generation, state, attempt, failures, created_at, finished_at, cause, params, trigger_params, marker, warnings)
+            VALUES {values}
+            ON CONFLICT (partition, job, generation) DO UPDATE SET
+                state = excluded.state, finished_at = excluded.finished_at, marker = excluded.marker, warnings = excluded.warnings;
+            """;
+        cmd.Prepare();
+        return cmd;
+    }
 
     public static bool TryParseState(string name, out RunState state) => RunStates.TryParse(name, out state);
 
@@ -46,12 +126,12 @@ internal static class RunRows
         cmd.Parameters["$wait_deadline"].Value = Opt(run.WaitDeadline);
         cmd.Parameters["$cause"].Value = (object?)run.Cause ?? DBNull.Value;
         cmd.Parameters["$backfill"].Value = (object?)run.Backfill ?? DBNull.Value;
-        cmd.Parameters["$params"].Value = JsonSerializer.Serialize(run.Params);
-        cmd.Parameters["$trigger_params"].Value = JsonSerializer.Serialize(run.TriggerParams);
+        cmd.Parameters["$params"].Value = Json(run.Params);
+        cmd.Parameters["$trigger_params"].Value = Json(run.TriggerParams);
         cmd.Parameters["$marker"].Value = run.Marker is { } m ? m.ToJson() : DBNull.Value;
         cmd.Parameters["$exit_code"].Value = (object?)run.ExitCode ?? DBNull.Value;
         cmd.Parameters["$reason"].Value = (object?)run.Reason ?? DBNull.Value;
-        cmd.Parameters["$warnings"].Value = JsonSerializer.Serialize(run.Warnings);
+        cmd.Parameters["$warnings"].Value = run.Warnings.Count == 0 ? "[]" : JsonSerializer.Serialize(run.Warnings);
     }
 
     /// <summary>Reads a row; null when the row names a partition or state this version cannot read.</summary>
@@ -89,6 +169,9 @@ internal static class RunRows
             Warnings = JsonSerializer.Deserialize<List<string>>(r.GetString(20)) ?? [],
         };
     }
+
+    private static string Json(IReadOnlyDictionary<string, string> values) =>
+        values.Count == 0 ? "{}" : JsonSerializer.Serialize(values);
 
     private static SortedDictionary<string, string> Dict(string json) =>
         new(JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? [], StringComparer.Ordinal);

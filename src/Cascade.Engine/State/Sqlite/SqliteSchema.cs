@@ -33,9 +33,8 @@ internal static class SqliteSchema
             exit_code      INTEGER,
             reason         TEXT,
             warnings       TEXT    NOT NULL,
-            PRIMARY KEY (job, partition, generation)
+            PRIMARY KEY (partition, job, generation)
         ) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS runs_by_partition ON runs (partition, job);
         CREATE INDEX IF NOT EXISTS runs_by_backfill ON runs (backfill) WHERE backfill IS NOT NULL;
 
         CREATE TABLE IF NOT EXISTS attempts (
