@@ -186,6 +186,11 @@ public static class PipelineValidator
                     last = to;
                 }
             }
+
+            if (last < 0)
+            {
+                break; // settled: no cycle can be negative
+            }
         }
 
         if (last < 0)
