@@ -78,6 +78,7 @@ public sealed partial class Scheduler
     /// <summary>A broken run was queued again (trigger): the runs it broke wait for it again.</summary>
     private void Mend(RunKey root, DateTimeOffset now)
     {
+        _waitingInputs.Clear();
         var queue = new Queue<RunKey>([root]);
         var seen = new HashSet<RunKey> { root };
         while (queue.Count > 0 && seen.Count < MaxBrokenPerEvent)

@@ -65,6 +65,8 @@ public sealed partial class Scheduler
     /// <summary>Supersedes the current run of a key (killing its attempt if running) and opens the next generation, waiting.</summary>
     private Run OpenGeneration(RunKey key, DateTimeOffset at, string cause)
     {
+        _waitingInputs.Clear(); // a done input may be done no more
+
         var old = _runs.GetValueOrDefault(key);
         var generation = 1;
         if (old is not null)

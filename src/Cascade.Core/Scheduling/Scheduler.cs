@@ -32,6 +32,7 @@ public sealed partial class Scheduler
     private bool _stopping;
     private bool _held;
     private List<RunKey> _doneWhileHeld = [];
+    private readonly Dictionary<RunKey, (IReadOnlyList<InputRequirement> Inputs, int FirstMissing)> _waitingInputs = [];
     private DateTimeOffset _now;
 
     public Scheduler(Pipeline pipeline, SchedulerOptions options, IEnumerable<Run>? restored = null)
@@ -255,6 +256,11 @@ public sealed partial class Scheduler
             return;
         }
 
+        if (run is not null && TryEvaluateFromHint(run, at))
+        {
+            return;
+        }
+
         var inputs = _pipeline.InputsOf(key);
         var anyDone = false;
         var sameDayDone = false;
@@ -305,12 +311,54 @@ public sealed partial class Scheduler
 
         if (allDone && _pipeline[key.Job].Run is RunSpec.Command)
         {
+            _waitingInputs.Remove(key);
             Enqueue(run, "inputs", at);
+            return;
         }
-        else if (sameDayDone)
+
+        if (sameDayDone)
         {
             ArmWaitDeadline(run, at);
         }
+
+        // Remember where the first missing input is: a fan-in of n inputs then costs O(n) in all,
+        // not O(n) per finished input.
+        var first = 0;
+        while (first < inputs.Count && (IsDone(inputs[first].Key) || _pipeline.IsSatisfiedByStart(key, inputs[first])))
+        {
+            first++;
+        }
+
+        _waitingInputs[key] = (inputs, first);
+    }
+
+    /// <summary>
+    /// The fast path for a waiting run already judged once: inputs before the remembered one are done
+    /// (done never reverts; a replay clears the cache), so the scan resumes there. Returns false
+    /// when the full judgement is needed (no cache yet, or its wait deadline still to be armed).
+    /// </summary>
+    private bool TryEvaluateFromHint(Run run, DateTimeOffset at)
+    {
+        var job = _pipeline[run.Key.Job];
+        if (!_waitingInputs.TryGetValue(run.Key, out var cached) || (run.WaitDeadline is null && job.WaitTimeout is not null))
+        {
+            return false;
+        }
+
+        var (inputs, first) = cached;
+        while (first < inputs.Count && (IsDone(inputs[first].Key) || _pipeline.IsSatisfiedByStart(run.Key, inputs[first])))
+        {
+            first++;
+        }
+
+        if (first < inputs.Count)
+        {
+            _waitingInputs[run.Key] = (inputs, first);
+            return true;
+        }
+
+        _waitingInputs.Remove(run.Key);
+        return false; // all done: the full path queues it (and checks everything once more)
     }
 
     private void Enqueue(Run run, string cause, DateTimeOffset at)
@@ -653,6 +701,11 @@ public sealed partial class Scheduler
 
     private void Change(Run run, string evt, string? detail, bool quiet = false)
     {
+        if (run.State != RunState.Waiting)
+        {
+            _waitingInputs.Remove(run.Key);
+        }
+
         _runs[run.Key] = run;
         _effects.Add(new RunChanged(run, evt, detail, quiet));
     }

@@ -17,6 +17,12 @@ public interface IMarkerStore
     /// <summary>Writes a marker atomically: readers see no marker or the whole body, never a part.</summary>
     ValueTask WriteAsync(RunKey key, MarkerBody body, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Writes a marker the scheduler has already applied (an attempt exited 0 without one): a store
+    /// may skip its own notice of it.
+    /// </summary>
+    ValueTask WriteKnownAsync(RunKey key, MarkerBody body, CancellationToken cancellationToken) => WriteAsync(key, body, cancellationToken);
+
     /// <summary>The marker's body, or null when there is no marker.</summary>
     ValueTask<MarkerBody?> ReadAsync(RunKey key, CancellationToken cancellationToken);
 

@@ -359,7 +359,7 @@ public sealed class SchedulerService : IDisposable
                 switch (write)
                 {
                     case SchedulerEffect.WriteMarker w:
-                        await _markers.WriteAsync(w.Key, w.Body, CancellationToken.None);
+                        await _markers.WriteKnownAsync(w.Key, w.Body, CancellationToken.None);
                         break;
                     case SchedulerEffect.SupersedeMarker m:
                         await _markers.SupersedeAsync(m.Key, m.Generation, CancellationToken.None);

@@ -31,6 +31,15 @@ public sealed class FolderMarkerStore : IMarkerStore
 
     public string Locate(RunKey key) => Path.Combine(Root, Layout.Format(key));
 
+    // Markers this instance wrote: the scheduler already knows them, so their notices are dropped.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _ownWrites = new(StringComparer.Ordinal);
+
+    public ValueTask WriteKnownAsync(RunKey key, MarkerBody body, CancellationToken cancellationToken)
+    {
+        _ownWrites[Layout.Format(key)] = 0;
+        return WriteAsync(key, body, cancellationToken);
+    }
+
     public async ValueTask WriteAsync(RunKey key, MarkerBody body, CancellationToken cancellationToken)
     {
         var path = Locate(key);
@@ -159,14 +168,14 @@ public sealed class FolderMarkerStore : IMarkerStore
 
         watcher.Renamed += (_, e) =>
         {
-            if (e.FullPath.EndsWith(".done", StringComparison.Ordinal) && !IsSuperseded(Relative(e.FullPath)))
+            if (e.FullPath.EndsWith(".done", StringComparison.Ordinal) && !IsSuperseded(Relative(e.FullPath)) && !_ownWrites.TryRemove(Relative(e.FullPath), out byte _))
             {
                 channel.Writer.TryWrite(new MarkerEntry(Relative(e.FullPath), null));
             }
         };
         watcher.Created += (_, e) =>
         {
-            if (IsSuperseded(Relative(e.FullPath)))
+            if (IsSuperseded(Relative(e.FullPath)) || _ownWrites.TryRemove(Relative(e.FullPath), out byte _))
             {
                 return;
             }
