@@ -58,6 +58,10 @@ internal sealed class Workspace
     public Task<SqliteRunStore> OpenStateAsync(TimeProvider time, CancellationToken cancellationToken) =>
         SqliteRunStore.OpenAsync(StatePath, time, cancellationToken);
 
+    /// <summary>For commands that only read: no schema script, no write transaction.</summary>
+    public Task<SqliteRunStore> OpenStateForReadingAsync(TimeProvider time, CancellationToken cancellationToken) =>
+        SqliteRunStore.OpenForReadingAsync(StatePath, time, cancellationToken);
+
     /// <summary>The job, or a clear error naming the jobs there are.</summary>
     public JobDefinition Job(string name) =>
         Pipeline.TryGetJob(name, out var job)

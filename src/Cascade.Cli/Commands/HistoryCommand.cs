@@ -17,7 +17,7 @@ internal static class HistoryCommand
         {
             var ws = Workspace.Load(parse.GetValue(CommonOptions.File)!);
             var key = ws.Key(parse.GetValue(job)!, parse.GetValue(partition)!);
-            await using var store = await ws.OpenStateAsync(TimeProvider.System, ct);
+            await using var store = await ws.OpenStateForReadingAsync(TimeProvider.System, ct);
             var generations = await store.QueryRunsAsync(new RunQuery { Job = key.Job, Partition = key.Partition.Key, AllGenerations = true }, ct);
             if (generations.Count == 0)
             {

@@ -15,7 +15,7 @@ internal static class LogsCommand
         {
             var ws = Workspace.Load(parse.GetValue(CommonOptions.File)!);
             var key = ws.Key(parse.GetValue(job)!, parse.GetValue(partition)!);
-            await using var store = await ws.OpenStateAsync(TimeProvider.System, ct);
+            await using var store = await ws.OpenStateForReadingAsync(TimeProvider.System, ct);
             var run = await store.GetRunAsync(key, ct)
                 ?? throw new CliException($"no run of {key.Job} {key.Partition.Key} yet (see `cascade why {key.Job} {key.Partition.Key}`)");
             if (run.Attempt == 0)

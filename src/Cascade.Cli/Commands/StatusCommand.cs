@@ -37,7 +37,7 @@ internal static class StatusCommand
                     : throw new CliException($"unknown state '{s}' ({States.All})");
             }
 
-            await using var store = await ws.OpenStateAsync(TimeProvider.System, ct);
+            await using var store = await ws.OpenStateForReadingAsync(TimeProvider.System, ct);
             var runs = await store.QueryRunsAsync(query, ct);
             if (parse.GetValue(json))
             {

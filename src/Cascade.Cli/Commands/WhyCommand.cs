@@ -19,7 +19,7 @@ internal static class WhyCommand
         {
             var ws = Workspace.Load(parse.GetValue(CommonOptions.File)!);
             var key = ws.Key(parse.GetValue(job)!, parse.GetValue(partition)!);
-            await using var store = await ws.OpenStateAsync(TimeProvider.System, ct);
+            await using var store = await ws.OpenStateForReadingAsync(TimeProvider.System, ct);
             var markers = ws.Markers(TimeProvider.System);
             foreach (var line in await ExplainAsync(ws.Pipeline, key, store, markers, ct))
             {

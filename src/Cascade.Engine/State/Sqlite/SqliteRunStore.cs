@@ -25,6 +25,45 @@ public sealed class SqliteRunStore : IRunStore
     }
 
     /// <summary>Opens (creating if needed) the database and checks its schema version.</summary>
+    /// <summary>
+    /// Opens an existing database for a command that only reads (status, why, logs, history):
+    /// no schema script and no write transaction, just the version check. Falls back to
+    /// <see cref="OpenAsync"/> when the file does not exist yet.
+    /// </summary>
+    public static async Task<SqliteRunStore> OpenForReadingAsync(string path, TimeProvider time, CancellationToken cancellationToken = default)
+    {
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            return await OpenAsync(path, time, cancellationToken);
+        }
+
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await ExecAsync(connection, "PRAGMA busy_timeout = 10000;", cancellationToken);
+            await using var cmd = connection.CreateCommand();
+            cmd.CommandText = "SELECT value FROM meta WHERE key = 'schema_version';";
+            var found = await cmd.ExecuteScalarAsync(cancellationToken) as string;
+            if (found != SqliteSchema.Version.ToString(CultureInfo.InvariantCulture))
+            {
+                await connection.DisposeAsync();
+                return found is null
+                    ? await OpenAsync(path, time, cancellationToken)
+                    : throw new StateStoreException($"state database {full} has schema version {found}; this cascade understands version {SqliteSchema.Version}. Use the cascade version that wrote it, or move the file aside.");
+            }
+
+            return new SqliteRunStore(connection, time);
+        }
+        catch (SqliteException)
+        {
+            // a half-created or foreign file: the full open says what is wrong, or repairs the schema
+            await connection.DisposeAsync();
+            return await OpenAsync(path, time, cancellationToken);
+        }
+    }
+
     public static async Task<SqliteRunStore> OpenAsync(string path, TimeProvider time, CancellationToken cancellationToken = default)
     {
         var full = Path.GetFullPath(path);
