@@ -18,7 +18,6 @@ public sealed class ProcessExecutor(string workingDirectory) : IExecutor
 
     public async Task<AttemptOutcome> ExecuteAsync(Activation activation, AttemptContext context, CancellationToken kill)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(context.LogPath)!);
         var program = activation.Argv[0];
         if (program.Contains('/', StringComparison.Ordinal) && !Path.IsPathRooted(program))
         {
@@ -47,7 +46,9 @@ public sealed class ProcessExecutor(string workingDirectory) : IExecutor
         info.Environment["CASCADE_PARAMS"] = JsonSerializer.Serialize(activation.Params);
         info.Environment["CASCADE_ATTEMPT"] = activation.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-        await using var log = new StreamWriter(context.LogPath, append: false) { AutoFlush = false };
+        // The process starts first; its log file is created right after (the output waits in the
+        // pipe meanwhile), so creating a file is not on the path from marker to started process.
+        StreamWriter? log = null;
         var gate = new object();
         void Write(string? line)
         {
@@ -58,8 +59,14 @@ public sealed class ProcessExecutor(string workingDirectory) : IExecutor
 
             lock (gate)
             {
-                log.WriteLine(line);
+                log!.WriteLine(line);
             }
+        }
+
+        StreamWriter OpenLog()
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(context.LogPath)!);
+            return new StreamWriter(context.LogPath, append: false) { AutoFlush = false };
         }
 
         using var process = new SystemProcess { StartInfo = info, EnableRaisingEvents = true };
@@ -75,12 +82,18 @@ public sealed class ProcessExecutor(string workingDirectory) : IExecutor
         catch (Win32Exception e)
         {
             var reason = $"cannot run '{activation.Argv[0]}': {e.Message}";
-            Write($"[cascade] {reason}");
+            await using (var failed = OpenLog())
+            {
+                await failed.WriteLineAsync($"[cascade] {reason}");
+            }
+
             return new AttemptOutcome.NotStarted(reason);
         }
 
-        process.StandardInput.Close();
         context.Started?.Invoke();
+        process.StandardInput.Close();
+        log = OpenLog();
+        await using var logScope = log;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
