@@ -30,10 +30,10 @@ internal static class HistoryCommand
             foreach (var run in generations)
             {
                 var who = run.Cause ?? (run.Attempt == 0 ? "marker" : "inputs");
-                rows.Add([$"g{run.Generation}", "-", States.Name(run.State), who, States.Ago(run.CreatedAt, default), States.Ago(run.FinishedAt, default), run.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-", run.Reason ?? string.Empty]);
+                rows.Add([$"g{run.Generation}", "-", States.Name(run.State), who, States.At(run.CreatedAt), States.At(run.FinishedAt), run.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-", run.Reason ?? string.Empty]);
                 foreach (var a in attempts.Where(a => a.Generation == run.Generation))
                 {
-                    rows.Add([string.Empty, a.Attempt.ToString(CultureInfo.InvariantCulture), a.Outcome ?? "running", string.Empty, States.Ago(a.StartedAt, default), States.Ago(a.FinishedAt, default), a.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-", $"cascade logs {key.Job} {key.Partition.Key} --attempt {a.Attempt}"]);
+                    rows.Add([string.Empty, a.Attempt.ToString(CultureInfo.InvariantCulture), a.Outcome ?? "running", string.Empty, States.At(a.StartedAt), States.At(a.FinishedAt), a.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-", $"cascade logs {key.Job} {key.Partition.Key} --attempt {a.Attempt}"]);
                 }
             }
 
@@ -43,7 +43,7 @@ internal static class HistoryCommand
                 Console.WriteLine();
                 foreach (var e in await store.GetEventsAsync(key, ct))
                 {
-                    Console.WriteLine($"  {States.Ago(e.At, default)}  g{e.Generation} a{e.Attempt}  {e.Event,-16} {e.Detail}");
+                    Console.WriteLine($"  {States.At(e.At)}  g{e.Generation} a{e.Attempt}  {e.Event,-16} {e.Detail}");
                 }
             }
 

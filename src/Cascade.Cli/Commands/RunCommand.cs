@@ -88,7 +88,7 @@ internal static class RunCommand
             await using var alerts = new AlertDispatcher(sinks, new AlertDeliveryOptions(), time, logger);
             using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(time, logger), new ProcessExecutor(ws.BaseDirectory), time, logger, alerts);
             running = service;
-            var printer = new RunPrinter(parse.GetValue(quiet), ws);
+            var printer = new RunPrinter(parse.GetValue(quiet));
             service.RunChanged += printer.OnChanged;
             service.Ready += printer.OnReady;
             service.AlertRaised += alert => Console.Error.WriteLine($"{TimeProvider.System.GetUtcNow():HH:mm:ss.fff} ALERT {AlertText.Headline(alert)}: {alert.Summary}{(sinks.Count == 0 ? " (no alerts configured)" : string.Empty)}");
@@ -112,7 +112,7 @@ internal static class RunCommand
     }
 
     /// <summary>Prints one line per committed change a person cares about, and a summary at the end.</summary>
-    private sealed class RunPrinter(bool quiet, Workspace ws)
+    private sealed class RunPrinter(bool quiet)
     {
         private readonly Dictionary<RunKey, Run> _touched = [];
         private int _startupDone;
@@ -193,7 +193,6 @@ internal static class RunCommand
                 Console.WriteLine($"  {run.Key.Job} {run.Key.Partition.Key} is waiting for inputs: cascade why {run.Key.Job} {run.Key.Partition.Key}");
             }
 
-            _ = ws;
         }
 
         private static string Elapsed(Run run) =>

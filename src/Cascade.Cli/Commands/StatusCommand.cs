@@ -86,8 +86,8 @@ internal static class StatusCommand
             run.Key.Partition.Key,
             States.Name(run.State),
             run.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            States.Ago(run.ActivatedAt, now),
-            States.Ago(run.FinishedAt, now),
+            States.At(run.ActivatedAt),
+            States.At(run.FinishedAt),
             Note(run, pipeline.DeadlineOf(run.Key), now),
         ]).ToList();
         if (Console.IsOutputRedirected)

@@ -47,16 +47,16 @@ internal static class WhyCommand
         {
             var left = wait - now;
             lines.Add(left > TimeSpan.Zero
-                ? $"  wait deadline {States.Ago(wait, default)}: {Core.Model.Duration.Format(TimeSpan.FromSeconds(Math.Round(left.TotalSeconds)))} left for the missing inputs"
-                : $"  wait deadline {States.Ago(wait, default)} has passed: it times out as soon as a scheduler runs");
+                ? $"  wait deadline {States.At(wait)}: {Core.Model.Duration.Format(TimeSpan.FromSeconds(Math.Round(left.TotalSeconds)))} left for the missing inputs"
+                : $"  wait deadline {States.At(wait)} has passed: it times out as soon as a scheduler runs");
         }
 
         if (pipeline.DeadlineOf(key) is { } sla)
         {
             var met = run is { IsDone: true } && run.FinishedAt <= sla;
             lines.Add(run is { IsDone: true }
-                ? $"  SLA deadline {States.Ago(sla, default)}: {(met ? "met" : "missed (recovered later)")}"
-                : $"  SLA deadline {States.Ago(sla, default)}: {(sla <= now ? "MISSED" : $"{Core.Model.Duration.Format(TimeSpan.FromMinutes(Math.Round((sla - now).TotalMinutes)))} left")}");
+                ? $"  SLA deadline {States.At(sla)}: {(met ? "met" : "missed (recovered later)")}"
+                : $"  SLA deadline {States.At(sla)}: {(sla <= now ? "MISSED" : $"{Core.Model.Duration.Format(TimeSpan.FromMinutes(Math.Round((sla - now).TotalMinutes)))} left")}");
         }
 
         if (job.Schedule is { } schedule)
@@ -84,7 +84,7 @@ internal static class WhyCommand
             var up = await store.GetRunAsync(input.Key, ct);
             if (up is { IsDone: true })
             {
-                states.Add((input, $"done {States.Ago(up.FinishedAt, default)}", true));
+                states.Add((input, $"done {States.At(up.FinishedAt)}", true));
             }
             else if (pipeline.IsSatisfiedByStart(key, input))
             {
@@ -133,13 +133,13 @@ internal static class WhyCommand
     {
         null => "no run yet",
         { State: RunState.Waiting } when job.Run is RunSpec.External => "waiting for its marker (external job)",
-        { State: RunState.Waiting } => $"waiting for inputs since {States.Ago(run.CreatedAt, default)}",
-        { State: RunState.Queued, NextRetryAt: { } at } => $"queued: attempt {run.Attempt} failed (exit {run.ExitCode}); retry {run.Failures} of {job.Retries} at {States.Ago(at, default)}",
-        { State: RunState.Queued } => $"queued since {States.Ago(run.QueuedAt, default)} (waiting for a free slot: global or job max_parallel)",
-        { State: RunState.Running } => $"running attempt {run.Attempt} since {States.Ago(run.StartedAt, default)}",
-        { State: RunState.Succeeded } => $"succeeded {States.Ago(run.FinishedAt, default)}{(run.Attempt > 0 ? $" after {run.Attempt} attempt(s)" : " (marker written outside Cascade)")}",
-        { State: RunState.Failed } => $"failed {States.Ago(run.FinishedAt, default)}: {run.Reason}",
-        { State: RunState.TimedOut } => $"timed out {States.Ago(run.FinishedAt, default)}: {run.Reason}; downstream runs are upstream_failed until it is replayed",
+        { State: RunState.Waiting } => $"waiting for inputs since {States.At(run.CreatedAt)}",
+        { State: RunState.Queued, NextRetryAt: { } at } => $"queued: attempt {run.Attempt} failed (exit {run.ExitCode}); retry {run.Failures} of {job.Retries} at {States.At(at)}",
+        { State: RunState.Queued } => $"queued since {States.At(run.QueuedAt)} (waiting for a free slot: global or job max_parallel)",
+        { State: RunState.Running } => $"running attempt {run.Attempt} since {States.At(run.StartedAt)}",
+        { State: RunState.Succeeded } => $"succeeded {States.At(run.FinishedAt)}{(run.Attempt > 0 ? $" after {run.Attempt} attempt(s)" : " (marker written outside Cascade)")}",
+        { State: RunState.Failed } => $"failed {States.At(run.FinishedAt)}: {run.Reason}",
+        { State: RunState.TimedOut } => $"timed out {States.At(run.FinishedAt)}: {run.Reason}; downstream runs are upstream_failed until it is replayed",
         { State: RunState.UpstreamFailed } => $"upstream_failed: {run.Reason}; it will not start until the broken input is replayed",
         _ => States.Name(run.State),
     };

@@ -23,14 +23,7 @@ internal static class States
 
     public static string All => string.Join(", ", Enum.GetValues<RunState>().Select(s => s.Name()));
 
-    public static string Ago(DateTimeOffset? t, DateTimeOffset now)
-    {
-        if (t is not { } v)
-        {
-            return "-";
-        }
-
-        var local = v.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
-        return local + "Z";
-    }
+    /// <summary>A time for people: UTC to the second, or "-" when not reached.</summary>
+    public static string At(DateTimeOffset? t) =>
+        t is { } v ? v.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) + "Z" : "-";
 }
