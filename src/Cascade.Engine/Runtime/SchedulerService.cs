@@ -118,7 +118,8 @@ public sealed class SchedulerService : IDisposable
             }
 
             var now = _time.GetUtcNow();
-            var wake = Min(Min(nextInbox, nextRescan), _core.NextWakeAt ?? DateTimeOffset.MaxValue);
+            var dueAt = _core.NextWakeAt;
+            var wake = Min(Min(nextInbox, nextRescan), dueAt ?? DateTimeOffset.MaxValue);
             if (_inbox.Reader.Count == 0 && wake > now)
             {
                 await WaitAsync(wake - now, stop);
@@ -132,7 +133,8 @@ public sealed class SchedulerService : IDisposable
             }
 
             now = _time.GetUtcNow();
-            if (_core.NextWakeAt is { } due && due <= now)
+            // Recomputed only when the batch may have changed it (NextWakeAt walks the scheduled jobs).
+            if ((batch > 0 ? _core.NextWakeAt : dueAt) is { } due && due <= now)
             {
                 Apply(new TimePassed(now));
             }
@@ -182,6 +184,8 @@ public sealed class SchedulerService : IDisposable
                 break;
             case Message.Input i:
                 Apply(i.Value);
+                break;
+            case Message.Wake:
                 break;
         }
     }
@@ -442,7 +446,8 @@ public sealed class SchedulerService : IDisposable
             }
 
             Interlocked.Decrement(ref _outstanding);
-            _inbox.Writer.TryWrite(new Message.Input(new TimePassed(_time.GetUtcNow())));
+            // Wakes the loop after the count dropped, so `--until-idle` notices at once.
+            _inbox.Writer.TryWrite(new Message.Wake());
         }
     }
 
@@ -513,5 +518,8 @@ public sealed class SchedulerService : IDisposable
         public sealed record Notice(MarkerEntry Entry) : Message;
 
         public sealed record Input(SchedulerInput Value) : Message;
+
+        /// <summary>Nothing to apply: only makes the loop look at its state again.</summary>
+        public sealed record Wake : Message;
     }
 }
