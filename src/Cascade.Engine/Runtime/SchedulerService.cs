@@ -13,10 +13,13 @@ using static Cascade.Core.Scheduling.SchedulerInput;
 namespace Cascade.Engine.Runtime;
 
 /// <summary>
-/// The scheduler process: one event loop around the pure <see cref="Scheduler"/>. Marker notices,
-/// attempt outcomes, inbox requests and timers become inputs; the resulting run changes of a batch
-/// are committed in one transaction (group commit), and only then are attempts started.
-/// Only the loop touches the core, so the core needs no locks.
+/// The scheduler process: one event loop around the pure <see cref="Scheduler"/>, and an effect
+/// stage behind it. Marker notices, attempt outcomes, inbox requests and timers become inputs on the
+/// loop; the decisions of one loop pass form a <see cref="Batch"/>, which the effect stage commits in
+/// one transaction (group commit), then writes its markers, sends its alerts and, only then, starts
+/// its attempts. The loop decides the next batch while the stage does the I/O of the last one, so
+/// deciding and storing use both cores. Only the loop touches the core; only the stage touches the
+/// state store while the loop runs (the loop waits for the stage to settle before it reads it).
 /// </summary>
 public sealed class SchedulerService : IDisposable
 {
@@ -28,12 +31,13 @@ public sealed class SchedulerService : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Channel<Message> _inbox = Channel.CreateUnbounded<Message>();
-    private readonly List<SchedulerEffect.RunChanged> _pendingChanges = [];
-    private readonly List<Activation> _pendingStarts = [];
-    private readonly List<SchedulerEffect.CursorMoved> _pendingCursors = [];
-    private readonly List<Alert> _pendingAlerts = [];
+
+    // A few batches in flight keep both cores busy; more would only hold memory during a cold start.
+    private readonly Channel<Batch> _effects = Channel.CreateBounded<Batch>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
     private readonly List<ObservedMarker> _pendingMarkers = [];
-    private readonly List<SchedulerEffect> _pendingMarkerWrites = [];
+    private Batch _pending = new();
+    private Task _effectStage = Task.CompletedTask;
+    private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _effectFailure;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(RunKey Key, int Generation, int Attempt), CancellationTokenSource> _attempts = new();
     private readonly AlertDispatcher? _alerts;
     private readonly HashSet<string> _ignoredPaths = new(StringComparer.Ordinal);
@@ -61,13 +65,13 @@ public sealed class SchedulerService : IDisposable
         _logger = logger;
     }
 
-    /// <summary>Raised on the loop after a change is committed.</summary>
+    /// <summary>Raised by the effect stage after a change is committed (one thread, in commit order).</summary>
     public event Action<SchedulerEffect.RunChanged>? RunChanged;
 
     /// <summary>Raised on the loop for everything ignored (bad markers, refused triggers).</summary>
     public event Action<string>? Warning;
 
-    /// <summary>Raised on the loop for every alert, after the decision behind it is committed.</summary>
+    /// <summary>Raised by the effect stage for every alert, after the decision behind it is committed.</summary>
     public event Action<Alert>? AlertRaised;
 
     /// <summary>Raised by the executor's thread the moment an attempt's process has started (for measurements).</summary>
@@ -83,6 +87,7 @@ public sealed class SchedulerService : IDisposable
     {
         _core = new Scheduler(_pipeline, new SchedulerOptions { MaxParallel = _options.MaxParallel, HoldUntilStarted = true }, await _store.LoadAsync(stop));
         using var loop = new CancellationTokenSource();
+        _effectStage = Task.Run(EffectStageAsync, CancellationToken.None);
         var watch = WatchAsync(loop.Token);
         try
         {
@@ -90,14 +95,23 @@ public sealed class SchedulerService : IDisposable
             Apply(new SchedulerStarted(_time.GetUtcNow()));
             await TakeRequestsAsync(stop);
             await FlushAsync();
+            await SettleAsync();
             Ready?.Invoke();
             await LoopAsync(stop);
         }
         finally
         {
-            await ShutdownAsync();
-            await loop.CancelAsync();
-            await watch;
+            try
+            {
+                await ShutdownAsync();
+            }
+            finally
+            {
+                _effects.Writer.TryComplete();
+                await loop.CancelAsync();
+                await watch;
+                await _effectStage;
+            }
         }
     }
 
@@ -107,10 +121,11 @@ public sealed class SchedulerService : IDisposable
         var nextRescan = _time.GetUtcNow() + _options.RescanInterval;
         while (!stop.IsCancellationRequested)
         {
-            if (_options.UntilIdle && _core.IsIdle && _outstanding == 0 && _inbox.Reader.Count == 0)
+            if (_options.UntilIdle && _core.IsIdle && Volatile.Read(ref _outstanding) == 0 && _inbox.Reader.Count == 0)
             {
                 await TakeRequestsAsync(stop);
                 await FlushAsync();
+                await SettleAsync();
                 if (_core.IsIdle && _inbox.Reader.Count == 0)
                 {
                     return;
@@ -260,6 +275,9 @@ public sealed class SchedulerService : IDisposable
 
     private async Task TakeRequestsAsync(CancellationToken stop)
     {
+        // The store is the effect stage's while it works: let it finish what it was given first.
+        await FlushAsync();
+        await SettleAsync();
         foreach (var request in await _store.TakeRequestsAsync(stop))
         {
             if (request.ToInput(_time.GetUtcNow()) is { } input)
@@ -297,19 +315,19 @@ public sealed class SchedulerService : IDisposable
             switch (effect)
             {
                 case SchedulerEffect.RunChanged change:
-                    _pendingChanges.Add(change);
+                    _pending.Changes.Add(change);
                     break;
                 case SchedulerEffect.StartRun start:
-                    _pendingStarts.Add(start.Activation);
+                    _pending.Starts.Add(start.Activation);
                     break;
                 case SchedulerEffect.CursorMoved cursor:
-                    _pendingCursors.Add(cursor);
+                    _pending.Cursors.Add(cursor);
                     break;
                 case SchedulerEffect.SendAlert alert:
-                    _pendingAlerts.Add(alert.Alert);
+                    _pending.Alerts.Add(alert.Alert);
                     break;
                 case SchedulerEffect.WriteMarker or SchedulerEffect.SupersedeMarker:
-                    _pendingMarkerWrites.Add(effect);
+                    _pending.MarkerWrites.Add(effect);
                     break;
                 case SchedulerEffect.CancelAttempt cancel:
                     if (_attempts.TryGetValue((cancel.Key, cancel.Generation, cancel.Attempt), out var cts))
@@ -323,7 +341,7 @@ public sealed class SchedulerService : IDisposable
                             // the attempt ended meanwhile
                         }
                     }
-                    else if (_pendingStarts.RemoveAll(a => a.Key == cancel.Key && a.Generation == cancel.Generation && a.Attempt == cancel.Attempt) > 0)
+                    else if (_pending.Starts.RemoveAll(a => a.Key == cancel.Key && a.Generation == cancel.Generation && a.Attempt == cancel.Attempt) > 0)
                     {
                         // Decided in the same batch as its start: never start it, and free its slot.
                         _inbox.Writer.TryWrite(new Message.Input(new RunExited(cancel.Key, cancel.Generation, cancel.Attempt, 137, null, _time.GetUtcNow())));
@@ -338,25 +356,129 @@ public sealed class SchedulerService : IDisposable
         }
     }
 
-    /// <summary>Commits the batch's decisions, then (and only then) starts its attempts.</summary>
+    /// <summary>Hands the decisions of this loop pass to the effect stage (which commits them before it starts anything).</summary>
     private async Task FlushAsync()
     {
         ApplyMarkers();
-        if (_pendingChanges.Count > 0 || _pendingCursors.Count > 0)
+        Volatile.Read(ref _effectFailure)?.Throw();
+        if (_pending.IsEmpty)
         {
-            await _store.CommitAsync(_pendingChanges, _pendingCursors, CancellationToken.None);
-            Counters.Committed();
-            foreach (var change in _pendingChanges)
-            {
-                RunChanged?.Invoke(change);
-            }
-
-            _pendingChanges.Clear();
-            _pendingCursors.Clear();
+            return;
         }
 
-        // Marker changes follow the commit that decided them and precede the starts that depend on them.
-        foreach (var write in _pendingMarkerWrites)
+        var batch = _pending;
+        _pending = new Batch();
+        foreach (var activation in batch.Starts)
+        {
+            // Counted and given its kill handle on the loop, before the stage sees it: idle checks
+            // and cancels never miss an attempt that is on its way.
+            Interlocked.Increment(ref _outstanding);
+            _attempts[(activation.Key, activation.Generation, activation.Attempt)] = CancellationTokenSource.CreateLinkedTokenSource(_kill.Token);
+        }
+
+        await WriteBatchAsync(batch);
+    }
+
+    /// <summary>Waits until the effect stage has done everything handed to it so far.</summary>
+    private async Task SettleAsync()
+    {
+        var batch = new Batch { Settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        await WriteBatchAsync(batch);
+        await batch.Settled.Task;
+    }
+
+    private async Task WriteBatchAsync(Batch batch)
+    {
+        try
+        {
+            await _effects.Writer.WriteAsync(batch);
+        }
+        catch (ChannelClosedException) when (Volatile.Read(ref _effectFailure) is not null)
+        {
+            _effectFailure!.Throw();
+        }
+    }
+
+    /// <summary>
+    /// The effect stage, one batch at a time, in order: commit, then markers (after the commit that
+    /// decided them, before the starts that may read them), alerts, and last the attempts.
+    /// A failed commit stops the stage and, through <see cref="FlushAsync"/>, the scheduler.
+    /// </summary>
+    private async Task EffectStageAsync()
+    {
+        Batch? current = null;
+        try
+        {
+            await foreach (var batch in _effects.Reader.ReadAllAsync())
+            {
+                current = batch;
+                await CommitAsync(batch);
+                await WriteMarkersAsync(batch.MarkerWrites);
+                foreach (var alert in batch.Alerts)
+                {
+                    _alerts?.Enqueue(alert);
+                    AlertRaised?.Invoke(alert);
+                }
+
+                foreach (var activation in batch.Starts)
+                {
+                    Counters.AttemptStarted();
+                    var attemptCts = _attempts[(activation.Key, activation.Generation, activation.Attempt)];
+                    _ = Task.Run(() => ExecuteAsync(activation, attemptCts), CancellationToken.None);
+                }
+
+                batch.Settled?.TrySetResult();
+                current = null;
+            }
+        }
+        catch (Exception e)
+        {
+            // Nothing more is carried out (nothing uncommitted may start); the loop learns why and stops.
+            Volatile.Write(ref _effectFailure, System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e));
+            _effects.Writer.TryComplete(e);
+            for (var left = current; left is not null; left = _effects.Reader.TryRead(out var next) ? next : null)
+            {
+                Abandon(left, e);
+            }
+
+            _inbox.Writer.TryWrite(new Message.Wake());
+        }
+    }
+
+    /// <summary>A batch that will never be carried out: its attempts were counted and given kill handles on the loop.</summary>
+    private void Abandon(Batch batch, Exception reason)
+    {
+        foreach (var a in batch.Starts)
+        {
+            if (_attempts.TryRemove((a.Key, a.Generation, a.Attempt), out var cts))
+            {
+                cts.Dispose();
+            }
+
+            Interlocked.Decrement(ref _outstanding);
+        }
+
+        batch.Settled?.TrySetException(reason);
+    }
+
+    private async Task CommitAsync(Batch batch)
+    {
+        if (batch.Changes.Count == 0 && batch.Cursors.Count == 0)
+        {
+            return;
+        }
+
+        await _store.CommitAsync(batch.Changes, batch.Cursors, CancellationToken.None);
+        Counters.Committed();
+        foreach (var change in batch.Changes)
+        {
+            RunChanged?.Invoke(change);
+        }
+    }
+
+    private async Task WriteMarkersAsync(List<SchedulerEffect> writes)
+    {
+        foreach (var write in writes)
         {
             try
             {
@@ -375,29 +497,6 @@ public sealed class SchedulerService : IDisposable
                 _logger.LogError("marker store: {Error} (the next rescan reconciles)", e.Message);
             }
         }
-
-        _pendingMarkerWrites.Clear();
-
-        foreach (var alert in _pendingAlerts)
-        {
-            _alerts?.Enqueue(alert);
-            AlertRaised?.Invoke(alert);
-        }
-
-        _pendingAlerts.Clear();
-
-        foreach (var activation in _pendingStarts)
-        {
-            Interlocked.Increment(ref _outstanding);
-            Counters.AttemptStarted();
-
-            // The kill handle exists before the attempt starts, so a cancel can never miss it.
-            var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(_kill.Token);
-            _attempts[(activation.Key, activation.Generation, activation.Attempt)] = attemptCts;
-            _ = Task.Run(() => ExecuteAsync(activation, attemptCts), CancellationToken.None);
-        }
-
-        _pendingStarts.Clear();
     }
 
     private async Task ExecuteAsync(Activation a, CancellationTokenSource attemptCts)
@@ -412,7 +511,10 @@ public sealed class SchedulerService : IDisposable
             AttemptOutcome outcome;
             try
             {
-                outcome = await _executor.ExecuteAsync(a, context, attemptCts.Token);
+                // Cancelled between the decision and the start (a cancel or forced replay in the next loop pass): never started.
+                outcome = attemptCts.IsCancellationRequested
+                    ? new AttemptOutcome.Killed()
+                    : await _executor.ExecuteAsync(a, context, attemptCts.Token);
             }
             finally
             {
@@ -480,6 +582,14 @@ public sealed class SchedulerService : IDisposable
             return;
         }
 
+        if (Volatile.Read(ref _effectFailure) is not null)
+        {
+            // Nothing can be committed any more: kill what runs (it is queued again on the next start) and stop.
+            _logger.LogError("state store failed; killing {Count} running attempt(s), which are queued again on the next start", _outstanding);
+            await _kill.CancelAsync();
+            return;
+        }
+
         Apply(new StopRequested(_time.GetUtcNow()));
         var deadline = _time.GetUtcNow() + _options.ShutdownGrace;
         while (Volatile.Read(ref _outstanding) > 0)
@@ -504,6 +614,7 @@ public sealed class SchedulerService : IDisposable
         }
 
         await FlushAsync();
+        await SettleAsync();
     }
 
     /// <summary>Stops waiting for running attempts: kills them now (they are queued again on the next start).</summary>
@@ -512,6 +623,25 @@ public sealed class SchedulerService : IDisposable
     public void Dispose() => _kill.Dispose();
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    /// <summary>The effects of one loop pass, in the order the effect stage carries them out.</summary>
+    private sealed class Batch
+    {
+        public List<SchedulerEffect.RunChanged> Changes { get; } = [];
+
+        public List<SchedulerEffect.CursorMoved> Cursors { get; } = [];
+
+        public List<SchedulerEffect> MarkerWrites { get; } = [];
+
+        public List<Alert> Alerts { get; } = [];
+
+        public List<Activation> Starts { get; } = [];
+
+        /// <summary>Set once this batch, and so every batch before it, is done.</summary>
+        public TaskCompletionSource? Settled { get; init; }
+
+        public bool IsEmpty => Changes.Count == 0 && Cursors.Count == 0 && MarkerWrites.Count == 0 && Alerts.Count == 0 && Starts.Count == 0;
+    }
 
     private abstract record Message
     {
