@@ -76,14 +76,9 @@ public sealed partial class Scheduler
 
             if (!_lastTick.TryGetValue(job.Name, out var from))
             {
-                if (InitialTickCursor(job, schedule) is not { } first)
-                {
-                    // No start: the schedule begins now; ticks before the first sight are not caught up.
-                    MoveTickCursor(job.Name, now);
-                    continue;
-                }
-
-                from = first;
+                // No start: the schedule begins now (a tick at this very instant counts); ticks
+                // before the first sight are not caught up.
+                from = InitialTickCursor(job, schedule) ?? now.AddTicks(-1);
             }
 
             var ticks = new List<DateTimeOffset>();

@@ -72,6 +72,36 @@ public sealed class CatchupTests
         Assert.Equal(Utc("2019-03-13T02:00"), DateTimeOffset.Parse(h.Cursors["schedule:player_entry"], CultureInfo.InvariantCulture));
     }
 
+    private const string NoStart = """
+        jobs:
+          player_entry:
+            schedule: "0 2 * * *"
+            partition_offset: -1
+            run: { command: [player_entry, "{date}"] }
+        """;
+
+    [Fact]
+    public void Without_start_a_first_sight_exactly_at_a_tick_runs_that_tick()
+    {
+        var h = new TimeHarness(NoStart);
+
+        var effects = h.Started(Utc("2019-03-13T02:00"));
+
+        Assert.Equal(["player_entry 20190312"], QueuedIn(effects));
+        Assert.Empty(QueuedIn(h.Handle(new TimePassed(Utc("2019-03-13T02:00")))));
+        Assert.Equal(["player_entry 20190313"], QueuedIn(h.Handle(new TimePassed(Utc("2019-03-14T02:00")))));
+    }
+
+    [Fact]
+    public void Without_start_a_first_sight_just_after_a_tick_does_not_catch_it_up()
+    {
+        var h = new TimeHarness(NoStart);
+
+        Assert.Empty(QueuedIn(h.Started(Utc("2019-03-13T02:00:00.001"))));
+        Assert.Empty(QueuedIn(h.Handle(new TimePassed(Utc("2019-03-14T01:59:59.999")))));
+        Assert.Equal(["player_entry 20190313"], QueuedIn(h.Handle(new TimePassed(Utc("2019-03-14T02:00")))));
+    }
+
     [Fact]
     public void Catch_up_starts_the_oldest_partition_first_within_max_parallel()
     {
