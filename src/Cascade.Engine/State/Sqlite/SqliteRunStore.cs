@@ -17,6 +17,7 @@ public sealed class SqliteRunStore : IRunStore
     private readonly SqliteConnection _connection;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private CommitStatements? _commitStatements;
 
     private SqliteRunStore(SqliteConnection connection, TimeProvider time)
     {
@@ -148,10 +149,12 @@ public sealed class SqliteRunStore : IRunStore
         try
         {
             await using var tx = (SqliteTransaction)await _connection.BeginTransactionAsync(cancellationToken);
-            await using var upsert = Prepare(tx, RunRows.Upsert);
-            await using var evt = Prepare(tx, "INSERT INTO events (at, job, partition, generation, attempt, state, event, detail) VALUES ($at, $job, $partition, $generation, $attempt, $state, $event, $detail);");
-            await using var start = Prepare(tx, "INSERT OR REPLACE INTO attempts (job, partition, generation, attempt, started_at) VALUES ($job, $partition, $generation, $attempt, $at);");
-            await using var finish = Prepare(tx, "UPDATE attempts SET finished_at = $at, exit_code = $exit, outcome = $outcome WHERE job = $job AND partition = $partition AND generation = $generation AND attempt = $attempt AND finished_at IS NULL;");
+            var (upsert, evt, start, finish, setCursor, dropCursor) = _commitStatements ??= CommitStatements.Create(_connection);
+            foreach (var statement in _commitStatements.All)
+            {
+                statement.Transaction = tx;
+            }
+
             // A run changed several times in one batch (queued, then started) is written once, as it ended up.
             var last = new Dictionary<(Core.Model.RunKey, int), int>(changes.Count);
             for (var i = 0; i < changes.Count; i++)
@@ -159,8 +162,6 @@ public sealed class SqliteRunStore : IRunStore
                 last[(changes[i].Run.Key, changes[i].Run.Generation)] = i;
             }
 
-            upsert.Prepare();
-            evt.Prepare();
             var seenDone = new List<Run>();
             for (var i = 0; i < changes.Count; i++)
             {
@@ -209,8 +210,6 @@ public sealed class SqliteRunStore : IRunStore
             }
 
             RunRows.InsertSeenDone(_connection, tx, seenDone);
-            await using var setCursor = Prepare(tx, "INSERT INTO cursors (name, value) VALUES ($name, $value) ON CONFLICT (name) DO UPDATE SET value = excluded.value;");
-            await using var dropCursor = Prepare(tx, "DELETE FROM cursors WHERE name = $name;");
             foreach (var cursor in cursors)
             {
                 var cmd = cursor.Value is null ? dropCursor : setCursor;
@@ -428,6 +427,11 @@ public sealed class SqliteRunStore : IRunStore
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var statement in _commitStatements?.All ?? [])
+        {
+            await statement.DisposeAsync();
+        }
+
         await _connection.DisposeAsync();
         _gate.Dispose();
     }
@@ -441,17 +445,34 @@ public sealed class SqliteRunStore : IRunStore
         _ => change.Run.FinishedAt ?? change.Run.QueuedAt ?? change.Run.StartedAt ?? change.Run.CreatedAt,
     };
 
-    private SqliteCommand Prepare(SqliteTransaction tx, string sql)
+    private static SqliteCommand Prepare(SqliteConnection connection, string sql)
     {
-        var cmd = _connection.CreateCommand();
-        cmd.Transaction = tx;
+        var cmd = connection.CreateCommand();
         cmd.CommandText = sql;
         foreach (var name in System.Text.RegularExpressions.Regex.Matches(sql, @"\$[a-z_]+").Select(m => m.Value).Distinct())
         {
             cmd.Parameters.Add(new SqliteParameter(name, null));
         }
 
+        cmd.Prepare();
         return cmd;
+    }
+
+    /// <summary>
+    /// The statements every commit uses, compiled once per connection (compiling them for each
+    /// commit was a fixed cost on every batch, however small) and enlisted in each commit's transaction.
+    /// </summary>
+    private sealed record CommitStatements(SqliteCommand Upsert, SqliteCommand Event, SqliteCommand Start, SqliteCommand Finish, SqliteCommand SetCursor, SqliteCommand DropCursor)
+    {
+        public IEnumerable<SqliteCommand> All => [Upsert, Event, Start, Finish, SetCursor, DropCursor];
+
+        public static CommitStatements Create(SqliteConnection connection) => new(
+            Prepare(connection, RunRows.Upsert),
+            Prepare(connection, "INSERT INTO events (at, job, partition, generation, attempt, state, event, detail) VALUES ($at, $job, $partition, $generation, $attempt, $state, $event, $detail);"),
+            Prepare(connection, "INSERT OR REPLACE INTO attempts (job, partition, generation, attempt, started_at) VALUES ($job, $partition, $generation, $attempt, $at);"),
+            Prepare(connection, "UPDATE attempts SET finished_at = $at, exit_code = $exit, outcome = $outcome WHERE job = $job AND partition = $partition AND generation = $generation AND attempt = $attempt AND finished_at IS NULL;"),
+            Prepare(connection, "INSERT INTO cursors (name, value) VALUES ($name, $value) ON CONFLICT (name) DO UPDATE SET value = excluded.value;"),
+            Prepare(connection, "DELETE FROM cursors WHERE name = $name;"));
     }
 
     private static void BindKey(SqliteCommand cmd, Run run)
