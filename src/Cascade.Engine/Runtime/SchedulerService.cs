@@ -443,7 +443,12 @@ public sealed class SchedulerService : IDisposable
             // Nothing more is carried out (nothing uncommitted may start); the loop learns why and stops.
             Volatile.Write(ref _effectFailure, System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e));
             _effects.Writer.TryComplete(e);
-            for (var left = current; left is not null; left = _effects.Reader.TryRead(out var next) ? next : null)
+            if (current is not null)
+            {
+                Abandon(current, e);
+            }
+
+            while (_effects.Reader.TryRead(out var left))
             {
                 Abandon(left, e);
             }
