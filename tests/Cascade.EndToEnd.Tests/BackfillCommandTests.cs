@@ -50,6 +50,38 @@ public sealed partial class BackfillCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Backfill_of_a_job_below_an_external_input_runs_only_the_days_whose_input_is_done_and_says_the_rest_wait()
+    {
+        _ws.Write("cascade.yaml", """
+            jobs:
+              upload: { run: external }
+              load:
+                after: [upload]
+                run: { command: [./jobs/job.sh] }
+            """);
+        _ws.WriteScript("jobs/job.sh", """
+            #!/bin/sh
+            touch "ran.$CASCADE_PARTITION"
+            """);
+        (await CascadeCli.RunAsync(_ws.Root, "done", "upload", "2019-02-02")).AssertExitCode(0);
+
+        var backfill = (await CascadeCli.RunAsync(_ws.Root, "backfill", "--from", "2019-02-01", "--to", "2019-02-03", "--job", "load")).AssertExitCode(0);
+
+        // 2019-02-02 already ran on its input's marker when the scheduler started, before it took the backfill.
+        Assert.Contains("backfill finished: 0 succeeded, 0 failed or broken, 0 still queued or running, 2 waiting for inputs, of 2 run(s)", backfill.StdOut, StringComparison.Ordinal);
+        Assert.Contains("runs waiting for inputs start once those are done", backfill.StdOut, StringComparison.Ordinal);
+        Assert.Equal(["ran.20190202"], _ws.Files().Where(f => f.StartsWith("ran.", StringComparison.Ordinal)).Order());
+        var status = await StatusAsync();
+        var waiting = status.Where(r => r.GetProperty("job").GetString() == "load" && r.GetProperty("state").GetString() == "waiting").Select(r => r.GetProperty("partition").GetString()).Order();
+        Assert.Equal(["20190201", "20190203"], waiting);
+
+        // The missing input arrives: the waiting run starts (a scheduler run picks it up).
+        (await CascadeCli.RunAsync(_ws.Root, "done", "upload", "2019-02-03")).AssertExitCode(0);
+        (await CascadeCli.RunAsync(_ws.Root, "run", "--until-idle", "--no-web")).AssertExitCode(0);
+        Assert.Equal(["ran.20190202", "ran.20190203"], _ws.Files().Where(f => f.StartsWith("ran.", StringComparison.Ordinal)).Order());
+    }
+
+    [Fact]
     public async Task Backfill_of_30_days_without_a_scheduler_runs_them_itself_never_more_than_max_parallel_at_once()
     {
         Pipeline("""

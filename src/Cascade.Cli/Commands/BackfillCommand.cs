@@ -124,7 +124,7 @@ internal static class BackfillCommand
     /// <summary>A scheduler runs elsewhere: follow the backfill's runs in the state database.</summary>
     private static async Task<int> FollowAsync(IRunStore store, string id, long requestId, CancellationToken ct)
     {
-        Counts latest = new(0, 0, 0, 0, 0);
+        Counts latest = new(0, 0, 0, 0, 0, 0);
         var seen = false;
         async Task<Counts> Poll()
         {
@@ -201,7 +201,13 @@ internal static class BackfillCommand
 
     private static int Summarize(Counts c)
     {
-        Console.WriteLine($"backfill finished: {c.Succeeded} succeeded, {c.Broken} failed or broken, {c.Active} still queued or running, of {c.Total} run(s)");
+        var waiting = c.Waiting > 0 ? $", {c.Waiting} waiting for inputs" : string.Empty;
+        Console.WriteLine($"backfill finished: {c.Succeeded} succeeded, {c.Broken} failed or broken, {c.Active} still queued or running{waiting}, of {c.Total} run(s)");
+        if (c.Waiting > 0)
+        {
+            Console.WriteLine("  runs waiting for inputs start once those are done: `cascade status --state waiting`, `cascade why JOB PARTITION`");
+        }
+
         if (c.Broken > 0)
         {
             Console.WriteLine("  see `cascade status --state failed` and `cascade why JOB PARTITION`");
@@ -210,7 +216,8 @@ internal static class BackfillCommand
         return c.Broken > 0 ? 1 : 0;
     }
 
-    private readonly record struct Counts(int Total, int Succeeded, int Running, int Queued, int Broken)
+    /// <summary>A backfill's runs by state. Runs waiting for inputs are not active: nothing of the backfill will start them.</summary>
+    private readonly record struct Counts(int Total, int Succeeded, int Running, int Queued, int Waiting, int Broken)
     {
         public int Active => Running + Queued;
 
@@ -223,10 +230,12 @@ internal static class BackfillCommand
                 list.Count,
                 list.Count(s => s == RunState.Succeeded),
                 list.Count(s => s == RunState.Running),
-                list.Count(s => s is RunState.Queued or RunState.Waiting),
+                list.Count(s => s == RunState.Queued),
+                list.Count(s => s == RunState.Waiting),
                 list.Count(s => s.IsBroken()));
         }
 
-        public override string ToString() => $"{Succeeded}/{Total} succeeded, {Running} running, {Queued} queued, {Broken} failed";
+        public override string ToString() =>
+            $"{Succeeded}/{Total} succeeded, {Running} running, {Queued} queued, {Broken} failed" + (Waiting > 0 ? $", {Waiting} waiting for inputs" : string.Empty);
     }
 }

@@ -98,6 +98,7 @@ public sealed partial class Scheduler
         }
 
         var queued = 0;
+        var waiting = 0;
         for (var date = b.From; date <= b.To; date = date.AddDays(1))
         {
             foreach (var name in jobs)
@@ -118,16 +119,31 @@ public sealed partial class Scheduler
                     }
 
                     var run = _runs.GetValueOrDefault(key);
-                    if (run is null or { State: RunState.Waiting } or { IsBroken: true })
+                    if (run is not (null or { State: RunState.Waiting } or { IsBroken: true }))
                     {
-                        Enqueue((run ?? NewRun(key, b.At)) with { Backfill = b.Id, Failures = 0, Reason = null }, "backfill", b.At);
-                        if (run is { IsBroken: true })
-                        {
-                            Mend(key, b.At);
-                        }
-
-                        queued++;
+                        continue;
                     }
+
+                    var fresh = (run ?? NewRun(key, b.At)) with { Backfill = b.Id, Failures = 0, Reason = null };
+                    if (InputsReady(key))
+                    {
+                        Enqueue(fresh, "backfill", b.At);
+                    }
+                    else
+                    {
+                        // A named job below others never starts on incomplete inputs (unlike trigger):
+                        // it waits for them as part of this backfill, and starts when they are done.
+                        Change(fresh with { State = RunState.Waiting, Cause = "backfill", FinishedAt = null, WaitDeadline = null, NextRetryAt = null }, "waiting", $"backfill {b.Id}: waiting for its inputs");
+                        Evaluate(key, b.At);
+                        waiting++;
+                    }
+
+                    if (run is { IsBroken: true })
+                    {
+                        Mend(key, b.At);
+                    }
+
+                    queued++;
                 }
             }
         }
@@ -136,6 +152,24 @@ public sealed partial class Scheduler
         {
             Warn($"backfill {b.Id}: nothing to run between {b.From:yyyy-MM-dd} and {b.To:yyyy-MM-dd} (every run is done, running or before its start)");
         }
+        else if (waiting > 0)
+        {
+            Warn($"backfill {b.Id}: {waiting} run(s) wait for inputs that are not done yet; they start when their inputs are done (`cascade why JOB PARTITION`)");
+        }
+    }
+
+    /// <summary>Every input of the run is done or satisfied by <c>start</c>.</summary>
+    private bool InputsReady(RunKey key)
+    {
+        foreach (var input in _pipeline.InputsOf(key))
+        {
+            if (!IsDone(input.Key) && !_pipeline.IsSatisfiedByStart(key, input))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private void OnCancel(CancelRequested c)

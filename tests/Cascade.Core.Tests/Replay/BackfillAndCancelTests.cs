@@ -56,6 +56,45 @@ public sealed class BackfillAndCancelTests
     }
 
     [Fact]
+    public void A_backfill_of_a_job_below_others_never_starts_it_on_missing_inputs_it_waits_for_them_in_the_backfill()
+    {
+        var h = RootAndChild();
+        h.Marker("r", "20190301");
+        h.Exit("c", "20190301", 1);
+        Assert.Equal(RunState.Failed, h.Run("c", "20190301").State);
+
+        var effects = h.Backfill("bf-c", "2019-03-01", "2019-03-02", maxParallel: null, "c");
+
+        Assert.Equal(["c 20190301"], ReplayDriver.StartedIn(effects)); // its input is done: it runs again at once
+        Assert.Equal(0, h.StartsOf("c", "20190302"));
+        var waiting = h.Run("c", "20190302");
+        Assert.Equal(RunState.Waiting, waiting.State);
+        Assert.Equal("bf-c", waiting.Backfill);
+        Assert.Contains(effects.OfType<Warning>(), w => w.Message.Contains("1 run(s) wait for inputs", StringComparison.Ordinal));
+
+        var later = h.Marker("r", "20190302");
+
+        Assert.Equal(["c 20190302"], ReplayDriver.StartedIn(later));
+        Assert.Equal("backfill", h.Run("c", "20190302").Cause);
+        Assert.Equal("bf-c", h.Run("c", "20190302").Backfill);
+    }
+
+    [Fact]
+    public void A_backfill_of_a_job_below_a_failed_input_does_not_start_it()
+    {
+        var h = RootAndChild();
+        h.Trigger("r", "20190301");
+        h.Exit("r", "20190301", 1);
+        Assert.Equal(RunState.UpstreamFailed, h.Run("c", "20190301").State);
+
+        var effects = h.Backfill("bf-c", "2019-03-01", "2019-03-01", maxParallel: null, "c");
+
+        Assert.Empty(ReplayDriver.StartedIn(effects));
+        Assert.Equal(RunState.UpstreamFailed, h.Run("c", "20190301").State);
+        Assert.Equal(0, h.StartsOf("c", "20190301"));
+    }
+
+    [Fact]
     public void A_backfill_with_nothing_left_to_run_says_so()
     {
         var h = RootAndChild();
