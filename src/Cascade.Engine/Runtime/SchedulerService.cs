@@ -99,6 +99,10 @@ public sealed class SchedulerService : IDisposable
             Ready?.Invoke();
             await LoopAsync(stop);
         }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopping cut a read short (the inbox, a rescan): a normal stop, not an error.
+        }
         finally
         {
             try

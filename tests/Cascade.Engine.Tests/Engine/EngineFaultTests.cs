@@ -10,11 +10,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Cascade.Engine.Tests.Engine;
 
 /// <summary>
-/// The effect stage commits a loop pass's decisions before it starts anything. When a commit fails
-/// (a full disk, a broken file) the scheduler must stop with that error, promptly, and start none of
-/// the attempts the failed commit decided; it must never hang waiting for a stage that is gone.
+/// Faults around the loop. The effect stage commits a loop pass's decisions before it starts
+/// anything: when a commit fails (a full disk, a broken file) the scheduler must stop with that
+/// error, promptly, and start none of the attempts the failed commit decided; it must never hang
+/// waiting for a stage that is gone. And a stop (SIGTERM) that cuts a read short is a normal stop.
 /// </summary>
-public sealed class EffectStageTests
+public sealed class EngineFaultTests
 {
     private const string Yaml = """
         markers: {folder: ./markers}
@@ -81,6 +82,34 @@ public sealed class EffectStageTests
         Assert.Equal(RunState.Succeeded, (await p.RunAsync("dst", "20190312"))!.State);
     }
 
+    [Fact]
+    public async Task A_stop_that_cuts_the_inbox_read_short_is_a_normal_stop()
+    {
+        await using var p = TempPipeline.Create(Yaml);
+        var inner = await SqliteRunStore.OpenAsync(p.StatePath, TimeProvider.System);
+        await using var store = new FailingCommits(inner);
+        using var stop = new CancellationTokenSource();
+        using var service = new SchedulerService(
+            p.Pipeline,
+            new EngineOptions { LogDirectory = p.LogDirectory, InboxInterval = TimeSpan.FromMilliseconds(20) },
+            store,
+            p.Markers,
+            new ProcessExecutor(p.Dir),
+            TimeProvider.System,
+            NullLogger.Instance);
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        service.Ready += () => ready.TrySetResult();
+        var run = service.RunAsync(stop.Token);
+        await ready.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // SIGTERM lands while the scheduler reads its inbox: the read throws OperationCanceledException.
+        store.OnTakeRequests = stop.Cancel;
+
+        await run.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(stop.IsCancellationRequested);
+        Assert.True(store.TakesCutShort >= 1);
+    }
+
     /// <summary>The real SQLite store, with commits that fail on demand (fault injection).</summary>
     private sealed class FailingCommits(SqliteRunStore inner) : IRunStore
     {
@@ -109,7 +138,22 @@ public sealed class EffectStageTests
 
         public ValueTask<bool> IsRequestTakenAsync(long id, CancellationToken cancellationToken) => inner.IsRequestTakenAsync(id, cancellationToken);
 
-        public ValueTask<IReadOnlyList<Request>> TakeRequestsAsync(CancellationToken cancellationToken) => inner.TakeRequestsAsync(cancellationToken);
+        /// <summary>Runs at the start of the next inbox read (e.g. a stop arriving just then).</summary>
+        public Action? OnTakeRequests { get; set; }
+
+        public int TakesCutShort { get; private set; }
+
+        public ValueTask<IReadOnlyList<Request>> TakeRequestsAsync(CancellationToken cancellationToken)
+        {
+            if (OnTakeRequests is { } hook)
+            {
+                OnTakeRequests = null;
+                hook();
+                TakesCutShort++;
+            }
+
+            return inner.TakeRequestsAsync(cancellationToken);
+        }
 
         public ValueTask<IReadOnlyList<Run>> QueryRunsAsync(RunQuery query, CancellationToken cancellationToken) => inner.QueryRunsAsync(query, cancellationToken);
 
