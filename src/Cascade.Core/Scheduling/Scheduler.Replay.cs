@@ -133,7 +133,7 @@ public sealed partial class Scheduler
                     {
                         // A named job below others never starts on incomplete inputs (unlike trigger):
                         // it waits for them as part of this backfill, and starts when they are done.
-                        Change(fresh with { State = RunState.Waiting, Cause = "backfill", FinishedAt = null, WaitDeadline = null, NextRetryAt = null }, "waiting", $"backfill {b.Id}: waiting for its inputs");
+                        Change(fresh with { State = RunState.Waiting, Cause = "backfill", FinishedAt = null, WaitDeadline = run is { State: RunState.Waiting } ? run.WaitDeadline : null, NextRetryAt = null }, "waiting", $"backfill {b.Id}: waiting for its inputs");
                         Evaluate(key, b.At);
                         waiting++;
                     }

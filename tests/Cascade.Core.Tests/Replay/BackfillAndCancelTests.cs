@@ -80,6 +80,30 @@ public sealed class BackfillAndCancelTests
     }
 
     [Fact]
+    public void A_backfill_keeps_the_wait_deadline_of_a_run_already_waiting_and_rearms_one_for_a_timed_out_run()
+    {
+        var h = new Harness(PipelineOf(Job("a"), Job("b"), Job("c", "a", "b") with { WaitTimeout = TimeSpan.FromHours(1) }));
+        h.Marker("a", "20190301");
+        var deadline = h.Run("c", "20190301").WaitDeadline;
+        Assert.NotNull(deadline);
+
+        h.Advance(TimeSpan.FromMinutes(30));
+        h.Backfill("bf-w", "2019-03-01", "2019-03-01", maxParallel: null, "c");
+
+        Assert.Equal(RunState.Waiting, h.Run("c", "20190301").State);
+        Assert.Equal(deadline, h.Run("c", "20190301").WaitDeadline);
+        h.Advance(TimeSpan.FromMinutes(30));
+        Assert.Equal(RunState.TimedOut, h.Run("c", "20190301").State);
+
+        h.Backfill("bf-w2", "2019-03-01", "2019-03-01", maxParallel: null, "c");
+
+        var again = h.Run("c", "20190301");
+        Assert.Equal(RunState.Waiting, again.State);
+        Assert.Equal(h.Now + TimeSpan.FromHours(1), again.WaitDeadline);
+        Assert.Equal(["c 20190301"], ReplayDriver.StartedIn(h.Marker("b", "20190301")));
+    }
+
+    [Fact]
     public void A_backfill_of_a_job_below_a_failed_input_does_not_start_it()
     {
         var h = RootAndChild();
