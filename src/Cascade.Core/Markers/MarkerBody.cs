@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Cascade.Core.Model;
 
 namespace Cascade.Core.Markers;
 
@@ -13,12 +14,11 @@ public sealed record MarkerBody
     public const int MaxBytes = 64 * 1024;
 
     // Declared before Empty: static initializers run in text order.
-    private static readonly IReadOnlyDictionary<string, string> NoParams = new SortedDictionary<string, string>(StringComparer.Ordinal).AsReadOnly();
     private static readonly IReadOnlyDictionary<string, JsonElement> NoMeta = new SortedDictionary<string, JsonElement>(StringComparer.Ordinal).AsReadOnly();
 
     public static readonly MarkerBody Empty = new();
 
-    public IReadOnlyDictionary<string, string> Params { get; init; } = NoParams;
+    public IReadOnlyDictionary<string, string> Params { get; init; } = EmptyParams.Instance;
 
     /// <summary>Metadata as raw JSON values, keyed by name.</summary>
     public IReadOnlyDictionary<string, JsonElement> Meta { get; init; } = NoMeta;

@@ -9,9 +9,6 @@ namespace Cascade.Core.Scheduling;
 /// </summary>
 public sealed record Run
 {
-    // Shared and read-only: most runs have no params, and a year of a big pipeline is ~10^6 runs.
-    private static readonly IReadOnlyDictionary<string, string> NoParams = new SortedDictionary<string, string>(StringComparer.Ordinal).AsReadOnly();
-
     public required RunKey Key { get; init; }
     public int Generation { get; init; } = 1;
     public RunState State { get; init; }
@@ -54,10 +51,10 @@ public sealed record Run
     public string? Cause { get; init; }
 
     /// <summary>Params the run was activated with (job defaults, then inputs' markers, then trigger).</summary>
-    public IReadOnlyDictionary<string, string> Params { get; init; } = NoParams;
+    public IReadOnlyDictionary<string, string> Params { get; init; } = EmptyParams.Instance;
 
     /// <summary>Params given by <c>cascade trigger --param</c>; they win over every other source.</summary>
-    public IReadOnlyDictionary<string, string> TriggerParams { get; init; } = NoParams;
+    public IReadOnlyDictionary<string, string> TriggerParams { get; init; } = EmptyParams.Instance;
 
     /// <summary>The body of this run's own done marker, once done.</summary>
     public MarkerBody? Marker { get; init; }

@@ -128,7 +128,7 @@ public sealed partial class Scheduler
 
     /// <summary>Inputs neither done nor satisfied by start, as "job partition".</summary>
     private List<string> MissingInputs(RunKey key) =>
-        [.. _pipeline.InputsOf(key).Where(i => !IsDone(i.Key) && !_pipeline.IsSatisfiedByStart(key, i)).Select(i => $"{i.Key.Job} {i.Key.Partition.Key}")];
+        [.. _pipeline.InputsOf(key).Where(i => !IsMet(key, i)).Select(i => $"{i.Key.Job} {i.Key.Partition.Key}")];
 
     private static string Summarize(List<string> missing) =>
         missing.Count == 0 ? "nothing"

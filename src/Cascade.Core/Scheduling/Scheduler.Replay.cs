@@ -158,20 +158,6 @@ public sealed partial class Scheduler
         }
     }
 
-    /// <summary>Every input of the run is done or satisfied by <c>start</c>.</summary>
-    private bool InputsReady(RunKey key)
-    {
-        foreach (var input in _pipeline.InputsOf(key))
-        {
-            if (!IsDone(input.Key) && !_pipeline.IsSatisfiedByStart(key, input))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     private void OnCancel(CancelRequested c)
     {
         if (c.Key is null && c.Backfill is null)

@@ -87,6 +87,12 @@ public sealed partial class Scheduler
 
     public bool IsDone(RunKey key) => _runs.TryGetValue(key, out var r) && r.IsDone;
 
+    /// <summary>An input of <paramref name="key"/> is met when it is done or satisfied by <c>start</c>.</summary>
+    private bool IsMet(RunKey key, InputRequirement input) => IsDone(input.Key) || _pipeline.IsSatisfiedByStart(key, input);
+
+    /// <summary>Every input of the run is met.</summary>
+    private bool InputsReady(RunKey key) => _pipeline.InputsOf(key).All(i => IsMet(key, i));
+
     public IReadOnlyList<SchedulerEffect> Handle(SchedulerInput input)
     {
         _effects = [];
@@ -324,7 +330,7 @@ public sealed partial class Scheduler
         // Remember where the first missing input is: a fan-in of n inputs then costs O(n) in all,
         // not O(n) per finished input.
         var first = 0;
-        while (first < inputs.Count && (IsDone(inputs[first].Key) || _pipeline.IsSatisfiedByStart(key, inputs[first])))
+        while (first < inputs.Count && IsMet(key, inputs[first]))
         {
             first++;
         }
@@ -346,7 +352,7 @@ public sealed partial class Scheduler
         }
 
         var (inputs, first) = cached;
-        while (first < inputs.Count && (IsDone(inputs[first].Key) || _pipeline.IsSatisfiedByStart(run.Key, inputs[first])))
+        while (first < inputs.Count && IsMet(run.Key, inputs[first]))
         {
             first++;
         }

@@ -32,7 +32,7 @@ public sealed class EngineFaultTests
     {
         await using var p = TempPipeline.Create(Yaml);
         var inner = await SqliteRunStore.OpenAsync(p.StatePath, TimeProvider.System);
-        await using var store = new FailingCommits(inner);
+        await using var store = new FaultyStore(inner);
         using var service = new SchedulerService(
             p.Pipeline,
             new EngineOptions { LogDirectory = p.LogDirectory, MaxParallel = 4 },
@@ -62,7 +62,7 @@ public sealed class EngineFaultTests
     {
         await using var p = TempPipeline.Create(Yaml);
         var inner = await SqliteRunStore.OpenAsync(p.StatePath, TimeProvider.System);
-        await using (var store = new FailingCommits(inner) { FailFromNow = true })
+        await using (var store = new FaultyStore(inner) { FailFromNow = true })
         {
             await p.WriteMarkerAsync("src", "20190312");
             using var service = new SchedulerService(
@@ -87,7 +87,7 @@ public sealed class EngineFaultTests
     {
         await using var p = TempPipeline.Create(Yaml);
         var inner = await SqliteRunStore.OpenAsync(p.StatePath, TimeProvider.System);
-        await using var store = new FailingCommits(inner);
+        await using var store = new FaultyStore(inner);
         using var stop = new CancellationTokenSource();
         using var service = new SchedulerService(
             p.Pipeline,
@@ -110,8 +110,8 @@ public sealed class EngineFaultTests
         Assert.True(store.TakesCutShort >= 1);
     }
 
-    /// <summary>The real SQLite store, with commits that fail on demand (fault injection).</summary>
-    private sealed class FailingCommits(SqliteRunStore inner) : IRunStore
+    /// <summary>The real SQLite store, with faults on demand: failing commits, a hook at the next inbox read.</summary>
+    private sealed class FaultyStore(SqliteRunStore inner) : IRunStore
     {
         private int _failed;
 

@@ -176,9 +176,7 @@ internal static class RunRows
     private static string Json(IReadOnlyDictionary<string, string> values) =>
         values.Count == 0 ? "{}" : JsonSerializer.Serialize(values);
 
-    // The common empty cases skip the serializer: its first use costs a read command tens of milliseconds.
-    private static readonly IReadOnlyDictionary<string, string> NoParams = new SortedDictionary<string, string>(StringComparer.Ordinal).AsReadOnly();
-
+    // The common empty case skips the serializer: its first use costs a read command tens of milliseconds.
     private static IReadOnlyDictionary<string, string> Dict(string json) =>
-        json is "{}" ? NoParams : new SortedDictionary<string, string>(JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? [], StringComparer.Ordinal);
+        json is "{}" ? EmptyParams.Instance : new SortedDictionary<string, string>(JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? [], StringComparer.Ordinal);
 }

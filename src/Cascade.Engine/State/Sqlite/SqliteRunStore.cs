@@ -365,56 +365,47 @@ public sealed class SqliteRunStore : IRunStore
         return runs.Count > 0 ? runs[0] : null;
     }
 
-    public async ValueTask<IReadOnlyList<RunEvent>> GetEventsAsync(RunKey key, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<RunEvent>> GetEventsAsync(RunKey key, CancellationToken cancellationToken) =>
+        ReadByKeyAsync(
+            "SELECT at, generation, attempt, state, event, detail FROM events WHERE job = $job AND partition = $partition ORDER BY id;",
+            key,
+            r => new RunEvent(
+                DateTimeOffset.Parse(r.GetString(0), CultureInfo.InvariantCulture),
+                r.GetInt32(1),
+                r.GetInt32(2),
+                r.GetString(3),
+                r.GetString(4),
+                r.IsDBNull(5) ? null : r.GetString(5)),
+            cancellationToken);
+
+    public ValueTask<IReadOnlyList<AttemptRecord>> GetAttemptsAsync(RunKey key, CancellationToken cancellationToken) =>
+        ReadByKeyAsync(
+            "SELECT generation, attempt, started_at, finished_at, exit_code, outcome FROM attempts WHERE job = $job AND partition = $partition ORDER BY generation, attempt;",
+            key,
+            r => new AttemptRecord(
+                r.GetInt32(0),
+                r.GetInt32(1),
+                DateTimeOffset.Parse(r.GetString(2), CultureInfo.InvariantCulture),
+                r.IsDBNull(3) ? null : DateTimeOffset.Parse(r.GetString(3), CultureInfo.InvariantCulture),
+                r.IsDBNull(4) ? null : r.GetInt32(4),
+                r.IsDBNull(5) ? null : r.GetString(5)),
+            cancellationToken);
+
+    /// <summary>The rows a query with <c>$job</c> and <c>$partition</c> returns for one run key.</summary>
+    private async ValueTask<IReadOnlyList<T>> ReadByKeyAsync<T>(string sql, RunKey key, Func<SqliteDataReader, T> read, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
             await using var cmd = _connection.CreateCommand();
-            cmd.CommandText = "SELECT at, generation, attempt, state, event, detail FROM events WHERE job = $job AND partition = $partition ORDER BY id;";
+            cmd.CommandText = sql;
             cmd.Parameters.AddWithValue("$job", key.Job);
             cmd.Parameters.AddWithValue("$partition", key.Partition.Key);
-            var result = new List<RunEvent>();
+            var result = new List<T>();
             await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                result.Add(new RunEvent(
-                    DateTimeOffset.Parse(reader.GetString(0), CultureInfo.InvariantCulture),
-                    reader.GetInt32(1),
-                    reader.GetInt32(2),
-                    reader.GetString(3),
-                    reader.GetString(4),
-                    reader.IsDBNull(5) ? null : reader.GetString(5)));
-            }
-
-            return result;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    public async ValueTask<IReadOnlyList<AttemptRecord>> GetAttemptsAsync(RunKey key, CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            await using var cmd = _connection.CreateCommand();
-            cmd.CommandText = "SELECT generation, attempt, started_at, finished_at, exit_code, outcome FROM attempts WHERE job = $job AND partition = $partition ORDER BY generation, attempt;";
-            cmd.Parameters.AddWithValue("$job", key.Job);
-            cmd.Parameters.AddWithValue("$partition", key.Partition.Key);
-            var result = new List<AttemptRecord>();
-            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                result.Add(new AttemptRecord(
-                    reader.GetInt32(0),
-                    reader.GetInt32(1),
-                    DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture),
-                    reader.IsDBNull(3) ? null : DateTimeOffset.Parse(reader.GetString(3), CultureInfo.InvariantCulture),
-                    reader.IsDBNull(4) ? null : reader.GetInt32(4),
-                    reader.IsDBNull(5) ? null : reader.GetString(5)));
+                result.Add(read(reader));
             }
 
             return result;
