@@ -135,20 +135,18 @@ internal static class BackfillCommand
         }
 
         var done = new TaskCompletionSource();
-        var takenEarlier = false;
         var poller = Task.Run(async () =>
         {
             while (!ct.IsCancellationRequested)
             {
-                // A request is marked taken just before the scheduler commits what it decided, so
-                // "taken and nothing to do" is trusted only one poll after it was first seen taken.
+                // The request is marked taken in the same transaction as the runs it queued, so once
+                // it reads as taken, the poll after it sees all of them (or none: nothing to do).
+                var taken = await store.IsRequestTakenAsync(requestId, ct);
                 var c = await Poll();
-                if ((seen || takenEarlier) && c.Active == 0)
+                if ((seen || taken) && c.Active == 0)
                 {
                     break;
                 }
-
-                takenEarlier = await store.IsRequestTakenAsync(requestId, ct);
 
                 await Task.Delay(TimeSpan.FromMilliseconds(300), TimeProvider.System, ct);
             }

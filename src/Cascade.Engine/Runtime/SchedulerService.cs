@@ -282,8 +282,10 @@ public sealed class SchedulerService : IDisposable
         // The store is the effect stage's while it works: let it finish what it was given first.
         await FlushAsync();
         await SettleAsync();
-        foreach (var request in await _store.TakeRequestsAsync(stop))
+        foreach (var request in await _store.PendingRequestsAsync(stop))
         {
+            // Marked taken by the commit that stores what it decided (nothing, if it decided nothing).
+            _pending.TakenRequests.Add(request.Id);
             if (request.ToInput(_time.GetUtcNow()) is { } input)
             {
                 Apply(input);
@@ -479,12 +481,12 @@ public sealed class SchedulerService : IDisposable
 
     private async Task CommitAsync(Batch batch)
     {
-        if (batch.Changes.Count == 0 && batch.Cursors.Count == 0)
+        if (batch.Changes.Count == 0 && batch.Cursors.Count == 0 && batch.TakenRequests.Count == 0)
         {
             return;
         }
 
-        await _store.CommitAsync(batch.Changes, batch.Cursors, CancellationToken.None);
+        await _store.CommitAsync(batch.Changes, batch.Cursors, batch.TakenRequests, CancellationToken.None);
         Counters.Committed();
         foreach (var change in batch.Changes)
         {
@@ -653,10 +655,13 @@ public sealed class SchedulerService : IDisposable
 
         public List<Activation> Starts { get; } = [];
 
+        /// <summary>Inbox requests this batch answers: marked taken in its commit.</summary>
+        public List<long> TakenRequests { get; } = [];
+
         /// <summary>Set once this batch, and so every batch before it, is done.</summary>
         public TaskCompletionSource? Settled { get; init; }
 
-        public bool IsEmpty => Changes.Count == 0 && Cursors.Count == 0 && MarkerWrites.Count == 0 && Alerts.Count == 0 && Starts.Count == 0;
+        public bool IsEmpty => Changes.Count == 0 && Cursors.Count == 0 && TakenRequests.Count == 0 && MarkerWrites.Count == 0 && Alerts.Count == 0 && Starts.Count == 0;
     }
 
     private abstract record Message

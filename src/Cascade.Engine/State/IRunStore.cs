@@ -13,8 +13,11 @@ public interface IRunStore : IAsyncDisposable
     /// <summary>The latest generation of every run and the core's cursors, for a scheduler taking over.</summary>
     ValueTask<SchedulerSnapshot> LoadAsync(CancellationToken cancellationToken);
 
-    /// <summary>Stores runs, appends their events and moves cursors, in one transaction (group commit).</summary>
-    ValueTask CommitAsync(IReadOnlyList<SchedulerEffect.RunChanged> changes, IReadOnlyList<SchedulerEffect.CursorMoved> cursors, CancellationToken cancellationToken);
+    /// <summary>
+    /// Stores runs, appends their events, moves cursors and marks the requests they answer as taken,
+    /// in one transaction (group commit): a request is taken exactly when its effects are stored.
+    /// </summary>
+    ValueTask CommitAsync(IReadOnlyList<SchedulerEffect.RunChanged> changes, IReadOnlyList<SchedulerEffect.CursorMoved> cursors, IReadOnlyList<long> takenRequests, CancellationToken cancellationToken);
 
     /// <summary>The cursors (schedule ticks, SLA checks and misses), for display.</summary>
     ValueTask<IReadOnlyDictionary<string, string>> GetCursorsAsync(CancellationToken cancellationToken);
@@ -22,11 +25,11 @@ public interface IRunStore : IAsyncDisposable
     /// <summary>Leaves a request for the scheduler (now, or the next one to start).</summary>
     ValueTask<long> EnqueueRequestAsync(Request request, CancellationToken cancellationToken);
 
-    /// <summary>Whether a scheduler has taken the request (so its effects, if any, are committed).</summary>
+    /// <summary>Whether a scheduler has taken the request: its effects, if any, are committed in the same transaction.</summary>
     ValueTask<bool> IsRequestTakenAsync(long id, CancellationToken cancellationToken);
 
-    /// <summary>Claims pending requests in order; a claimed request is never handed out again.</summary>
-    ValueTask<IReadOnlyList<Request>> TakeRequestsAsync(CancellationToken cancellationToken);
+    /// <summary>Requests not taken yet, in order; a request is taken by the commit that stores its effects.</summary>
+    ValueTask<IReadOnlyList<Request>> PendingRequestsAsync(CancellationToken cancellationToken);
 
     ValueTask<IReadOnlyList<Run>> QueryRunsAsync(RunQuery query, CancellationToken cancellationToken);
 

@@ -103,7 +103,7 @@ public sealed class EngineFaultTests
         await ready.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
         // SIGTERM lands while the scheduler reads its inbox: the read throws OperationCanceledException.
-        store.OnTakeRequests = stop.Cancel;
+        store.OnPendingRequests = stop.Cancel;
 
         await run.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(stop.IsCancellationRequested);
@@ -119,7 +119,7 @@ public sealed class EngineFaultTests
 
         public int FailedCommits => Volatile.Read(ref _failed);
 
-        public ValueTask CommitAsync(IReadOnlyList<SchedulerEffect.RunChanged> changes, IReadOnlyList<SchedulerEffect.CursorMoved> cursors, CancellationToken cancellationToken)
+        public ValueTask CommitAsync(IReadOnlyList<SchedulerEffect.RunChanged> changes, IReadOnlyList<SchedulerEffect.CursorMoved> cursors, IReadOnlyList<long> takenRequests, CancellationToken cancellationToken)
         {
             if (FailFromNow)
             {
@@ -127,7 +127,7 @@ public sealed class EngineFaultTests
                 throw new IOException("disk full (injected)");
             }
 
-            return inner.CommitAsync(changes, cursors, cancellationToken);
+            return inner.CommitAsync(changes, cursors, takenRequests, cancellationToken);
         }
 
         public ValueTask<SchedulerSnapshot> LoadAsync(CancellationToken cancellationToken) => inner.LoadAsync(cancellationToken);
@@ -139,20 +139,20 @@ public sealed class EngineFaultTests
         public ValueTask<bool> IsRequestTakenAsync(long id, CancellationToken cancellationToken) => inner.IsRequestTakenAsync(id, cancellationToken);
 
         /// <summary>Runs at the start of the next inbox read (e.g. a stop arriving just then).</summary>
-        public Action? OnTakeRequests { get; set; }
+        public Action? OnPendingRequests { get; set; }
 
         public int TakesCutShort { get; private set; }
 
-        public ValueTask<IReadOnlyList<Request>> TakeRequestsAsync(CancellationToken cancellationToken)
+        public ValueTask<IReadOnlyList<Request>> PendingRequestsAsync(CancellationToken cancellationToken)
         {
-            if (OnTakeRequests is { } hook)
+            if (OnPendingRequests is { } hook)
             {
-                OnTakeRequests = null;
+                OnPendingRequests = null;
                 hook();
                 TakesCutShort++;
             }
 
-            return inner.TakeRequestsAsync(cancellationToken);
+            return inner.PendingRequestsAsync(cancellationToken);
         }
 
         public ValueTask<IReadOnlyList<Run>> QueryRunsAsync(RunQuery query, CancellationToken cancellationToken) => inner.QueryRunsAsync(query, cancellationToken);

@@ -38,7 +38,7 @@ public sealed class SqliteRunStoreTests : IDisposable
         };
         await using (var store = await SqliteRunStore.OpenAsync(_path, TimeProvider.System))
         {
-            await store.CommitAsync([new SchedulerEffect.RunChanged(run, "retry", "x")], [], CancellationToken.None);
+            await store.CommitAsync([new SchedulerEffect.RunChanged(run, "retry", "x")], [], [], CancellationToken.None);
         }
 
         await using var reopened = await SqliteRunStore.OpenAsync(_path, TimeProvider.System);
@@ -58,13 +58,19 @@ public sealed class SqliteRunStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task A_trigger_request_is_claimed_exactly_once()
+    public async Task A_trigger_request_is_taken_by_the_commit_that_answers_it_and_then_never_handed_out_again()
     {
         await using var store = await SqliteRunStore.OpenAsync(_path, TimeProvider.System);
         var id = await store.EnqueueRequestAsync(new Request(Request.Trigger, new RunKey("a", Partition.Parse("2019031205")), new Dictionary<string, string> { ["k"] = "v" }, T0), CancellationToken.None);
 
-        var first = await store.TakeRequestsAsync(CancellationToken.None);
-        var second = await store.TakeRequestsAsync(CancellationToken.None);
+        var first = await store.PendingRequestsAsync(CancellationToken.None);
+        var again = await store.PendingRequestsAsync(CancellationToken.None);
+        Assert.False(await store.IsRequestTakenAsync(id, CancellationToken.None));
+        await store.CommitAsync([], [], [id], CancellationToken.None);
+        var second = await store.PendingRequestsAsync(CancellationToken.None);
+
+        Assert.Equal(first.Select(r => r.Id), again.Select(r => r.Id)); // read, not taken: a scheduler that dies before its commit leaves it for the next one
+        Assert.True(await store.IsRequestTakenAsync(id, CancellationToken.None));
 
         var request = Assert.Single(first);
         Assert.Equal(id, request.Id);
@@ -99,8 +105,8 @@ public sealed class SqliteRunStoreTests : IDisposable
         var key = new RunKey("a", Partition.Parse("20190312"));
         var running = new Run { Key = key, State = RunState.Running, Attempt = 1, CreatedAt = T0, StartedAt = T0 };
         await using var store = await SqliteRunStore.OpenAsync(_path, TimeProvider.System);
-        await store.CommitAsync([new SchedulerEffect.RunChanged(running, "started", null)], [], CancellationToken.None);
-        await store.CommitAsync([new SchedulerEffect.RunChanged(running with { State = RunState.Failed, ExitCode = 2, FinishedAt = T0.AddSeconds(5) }, "failed", "boom")], [], CancellationToken.None);
+        await store.CommitAsync([new SchedulerEffect.RunChanged(running, "started", null)], [], [], CancellationToken.None);
+        await store.CommitAsync([new SchedulerEffect.RunChanged(running with { State = RunState.Failed, ExitCode = 2, FinishedAt = T0.AddSeconds(5) }, "failed", "boom")], [], [], CancellationToken.None);
 
         var attempt = Assert.Single(await store.GetAttemptsAsync(key, CancellationToken.None));
         Assert.Equal(2, attempt.ExitCode);

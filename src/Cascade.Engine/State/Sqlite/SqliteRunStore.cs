@@ -138,9 +138,9 @@ public sealed class SqliteRunStore : IRunStore
         }
     }
 
-    public async ValueTask CommitAsync(IReadOnlyList<SchedulerEffect.RunChanged> changes, IReadOnlyList<SchedulerEffect.CursorMoved> cursors, CancellationToken cancellationToken)
+    public async ValueTask CommitAsync(IReadOnlyList<SchedulerEffect.RunChanged> changes, IReadOnlyList<SchedulerEffect.CursorMoved> cursors, IReadOnlyList<long> takenRequests, CancellationToken cancellationToken)
     {
-        if (changes.Count == 0 && cursors.Count == 0)
+        if (changes.Count == 0 && cursors.Count == 0 && takenRequests.Count == 0)
         {
             return;
         }
@@ -222,6 +222,15 @@ public sealed class SqliteRunStore : IRunStore
                 await cmd.ExecuteNonQueryAsync(cancellationToken);
             }
 
+            if (takenRequests.Count > 0)
+            {
+                await using var take = _connection.CreateCommand();
+                take.Transaction = tx;
+                take.CommandText = $"UPDATE requests SET taken_at = $now WHERE taken_at IS NULL AND id IN ({string.Join(",", takenRequests.Select(id => id.ToString(CultureInfo.InvariantCulture)))});";
+                take.Parameters.AddWithValue("$now", Time(_time.GetUtcNow()));
+                await take.ExecuteNonQueryAsync(cancellationToken);
+            }
+
             await tx.CommitAsync(cancellationToken);
         }
         finally
@@ -267,14 +276,13 @@ public sealed class SqliteRunStore : IRunStore
         }
     }
 
-    public async ValueTask<IReadOnlyList<Request>> TakeRequestsAsync(CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyList<Request>> PendingRequestsAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
             await using var cmd = _connection.CreateCommand();
-            cmd.CommandText = "UPDATE requests SET taken_at = $now WHERE taken_at IS NULL RETURNING id, at, kind, job, partition, params, args;";
-            cmd.Parameters.AddWithValue("$now", Time(_time.GetUtcNow()));
+            cmd.CommandText = "SELECT id, at, kind, job, partition, params, args FROM requests WHERE taken_at IS NULL ORDER BY id;";
             var result = new List<Request>();
             await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
