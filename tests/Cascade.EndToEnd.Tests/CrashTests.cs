@@ -63,7 +63,49 @@ public sealed class CrashTests : IDisposable
         Assert.Equal("succeeded", status["next"]);
         Assert.InRange(Lines("starts.log"), 1, 2); // at-least-once across a crash, never more than once more
         Assert.Equal(1, Lines("next.log"));        // downstream exactly once
-        await WaitUntilAsync(() => Lines("ends.log") == Lines("starts.log"), "the orphaned first attempt to end");
+        Assert.InRange(Lines("ends.log"), 1, Lines("starts.log")); // an orphan still running at the restart was killed (ADR 7)
+    }
+
+    [Fact]
+    public async Task Regression_8_05_after_SIGKILL_of_the_scheduler_its_orphaned_command_is_ended_before_the_run_starts_again()
+    {
+        // The job holds a lock for its whole life (the kernel drops it when the last process of the
+        // attempt's tree dies) and records its start and end: a second attempt that finds the lock
+        // taken, or overlapping times, is the same run active twice at once.
+        File.WriteAllText(Path.Combine(_dir, "jobs", "slow.sh"), """
+            #!/bin/bash
+            exec 9>>slow.lock
+            flock -n 9 || echo "overlap $$" >> overlap.log
+            echo "start $$ $EPOCHREALTIME" >> times.log
+            echo "start $$" >> starts.log
+            sleep 4
+            echo "end $$ $EPOCHREALTIME" >> times.log
+            """);
+        File.WriteAllText(Path.Combine(_dir, "cascade.yaml"), Pipeline.Replace("[sh, jobs/slow.sh]", "[bash, jobs/slow.sh]", StringComparison.Ordinal));
+        using (var scheduler = StartScheduler("run", "--no-web"))
+        {
+            await WaitUntilAsync(() => Lines("starts.log") >= 1, "slow to start");
+            scheduler.Kill(entireProcessTree: false); // SIGKILL to the scheduler only: its command keeps running
+            await scheduler.WaitForExitAsync();
+        }
+
+        var orphan = int.Parse(File.ReadAllLines(Path.Combine(_dir, "starts.log"))[0].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(IsAlive(orphan), "the first attempt should outlive the killed scheduler");
+
+        using (var again = StartScheduler("run", "--no-web", "--until-idle"))
+        {
+            await again.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(0, again.ExitCode);
+        }
+
+        Assert.False(IsAlive(orphan), "the orphaned first attempt is still running");
+        Assert.False(File.Exists(Path.Combine(_dir, "overlap.log")), "attempt 2 started while attempt 1 still held the run's lock: " + File.ReadAllText(Path.Combine(_dir, "overlap.log")));
+        var times = File.ReadAllLines(Path.Combine(_dir, "times.log")).Select(l => l.Split(' ')).ToList();
+        Assert.Equal(2, times.Count(t => t[0] == "start"));
+        var ends = times.Where(t => t[0] == "end").ToList();
+        Assert.Equal(ends[0][1], times.Last(t => t[0] == "start")[1]); // only the re-run ended: attempt 1 was killed, not left to finish
+        Assert.Single(ends);
+        Assert.Equal("succeeded", (await StatusAsync())["slow"]);
     }
 
     [Fact]
@@ -138,6 +180,9 @@ public sealed class CrashTests : IDisposable
         using var doc = JsonDocument.Parse(stdout);
         return doc.RootElement.EnumerateArray().ToDictionary(r => r.GetProperty("job").GetString()!, r => r.GetProperty("state").GetString()!);
     }
+
+    private static bool IsAlive(int pid) =>
+        File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].StartsWith('Z');
 
     private int Lines(string file)
     {

@@ -95,7 +95,7 @@ internal static class BackfillCommand
     {
         using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).AddFilter((_, level) => level >= LogLevel.Warning).AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
         var options = new EngineOptions { UntilIdle = true, LogDirectory = ws.LogDirectory, RescanInterval = ws.Pipeline.Definition.RescanInterval };
-        using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(TimeProvider.System, loggerFactory.CreateLogger("cascade")), new ProcessExecutor(ws.BaseDirectory), TimeProvider.System, loggerFactory.CreateLogger("cascade"));
+        using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(TimeProvider.System, loggerFactory.CreateLogger("cascade")), new ProcessExecutor(ws.BaseDirectory, ws.StatePath), TimeProvider.System, loggerFactory.CreateLogger("cascade"));
         var tally = new Dictionary<Core.Model.RunKey, RunState>();
         service.RunChanged += change =>
         {

@@ -25,6 +25,9 @@ public sealed record MarkerBody
 
     public string? Warning { get; init; }
 
+    /// <summary>The body is not JSON: maybe not yet (a producer still writing it in place), so the engine reads it again before it judges it.</summary>
+    public bool IsUnparsable { get; init; }
+
     public static MarkerBody Parse(ReadOnlySpan<byte> utf8)
     {
         if (utf8.Length > MaxBytes)
@@ -49,7 +52,7 @@ public sealed record MarkerBody
         }
         catch (JsonException e)
         {
-            return new MarkerBody { Warning = $"marker body is not valid JSON ({Shorten(e.Message)}); ignored" };
+            return new MarkerBody { Warning = $"marker body is not valid JSON ({Shorten(e.Message)}); ignored", IsUnparsable = true };
         }
 
         using (doc)

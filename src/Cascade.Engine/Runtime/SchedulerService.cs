@@ -42,6 +42,9 @@ public sealed class SchedulerService : IDisposable
     private readonly AlertDispatcher? _alerts;
     private readonly HashSet<string> _ignoredPaths = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _kill = new();
+    private readonly SettlingMarkers _settling = new();
+    private readonly List<SchedulerEffect.WriteMarker> _owedMarkers = []; // the effect stage's: writes that failed, tried again with each batch
+    private HashSet<RunKey>? _seenAtStart; // keys with a marker in the store, collected by the start-up rescan
     private Scheduler _core = null!;
     private int _outstanding;
 
@@ -91,7 +94,16 @@ public sealed class SchedulerService : IDisposable
         var watch = WatchAsync(loop.Token);
         try
         {
+            // Before anything is started again: what a dead scheduler of this state left running (ADR 7).
+            foreach (var ended in await _executor.EndOrphansAsync(stop))
+            {
+                _logger.LogWarning("{Orphan}", ended);
+            }
+
+            _seenAtStart = [];
             await RescanAsync(stop, flushEvery: _options.MaxBatch * 16);
+            RestoreMissingMarkers(_seenAtStart);
+            _seenAtStart = null;
             Apply(new SchedulerStarted(_time.GetUtcNow()));
             await TakeRequestsAsync(stop);
             await FlushAsync();
@@ -125,7 +137,7 @@ public sealed class SchedulerService : IDisposable
         var nextRescan = _time.GetUtcNow() + _options.RescanInterval;
         while (!stop.IsCancellationRequested)
         {
-            if (_options.UntilIdle && _core.IsIdle && Volatile.Read(ref _outstanding) == 0 && _inbox.Reader.Count == 0)
+            if (_options.UntilIdle && _core.IsIdle && Volatile.Read(ref _outstanding) == 0 && _inbox.Reader.Count == 0 && _settling.Count == 0)
             {
                 await TakeRequestsAsync(stop);
                 await FlushAsync();
@@ -201,6 +213,10 @@ public sealed class SchedulerService : IDisposable
             case Message.Notice n:
                 await ObserveAsync(n.Entry, stop);
                 break;
+            case Message.Recheck r:
+                _settling.RecheckArrived(r.Entry.RelativePath);
+                await ObserveAsync(r.Entry, stop);
+                break;
             case Message.Input i:
                 Apply(i.Value);
                 break;
@@ -233,16 +249,32 @@ public sealed class SchedulerService : IDisposable
             return;
         }
 
+        _seenAtStart?.Add(key);
         if (_core.IsDone(key))
         {
+            _settling.Forget(entry.RelativePath);
             return;
         }
 
         var stored = entry is { Size: 0, WrittenAt: { } written } ? new StoredMarker(MarkerBody.Empty, written) : await _markers.ReadStoredAsync(key, stop);
         if (stored is null)
         {
+            _settling.Forget(entry.RelativePath);
             return;
         }
+
+        if (stored.Body.IsUnparsable && _settling.ShouldRecheck(entry.RelativePath, stored.WrittenAt, _time.GetUtcNow(), out var pending))
+        {
+            // Maybe still being written in place: read it again soon, judge it once it stops changing.
+            if (!pending)
+            {
+                _ = RecheckLaterAsync(entry with { Size = null });
+            }
+
+            return;
+        }
+
+        _settling.Forget(entry.RelativePath);
 
         Counters.MarkerObserved();
         if (stored.Body.Warning is not null)
@@ -251,6 +283,40 @@ public sealed class SchedulerService : IDisposable
         }
 
         _pendingMarkers.Add(new ObservedMarker(key, stored.Body, stored.WrittenAt));
+    }
+
+    private async Task RecheckLaterAsync(MarkerEntry entry)
+    {
+        await Task.Delay(SettlingMarkers.RecheckEvery, _time, CancellationToken.None);
+        _inbox.Writer.TryWrite(new Message.Recheck(entry));
+    }
+
+    /// <summary>
+    /// Guarantee 7: a run the state records succeeded has its marker in the store. A marker the
+    /// start-up rescan did not find (lost to a crash of an older version between the commit and
+    /// the write, or deleted by hand) is written again from the body the state recorded.
+    /// </summary>
+    private void RestoreMissingMarkers(HashSet<RunKey> seen)
+    {
+        var restored = 0;
+        foreach (var run in _core.Runs)
+        {
+            if (!run.IsDone || seen.Contains(run.Key))
+            {
+                continue;
+            }
+
+            _pending.MarkerWrites.Add(new SchedulerEffect.WriteMarker(run.Key, run.Marker ?? MarkerBody.Empty));
+            if (++restored <= 20)
+            {
+                _logger.LogWarning("marker of {Job} {Partition} is missing although the run succeeded (generation {Generation}); written again", run.Key.Job, run.Key.Partition.Key, run.Generation);
+            }
+        }
+
+        if (restored > 20)
+        {
+            _logger.LogWarning("{Count} missing markers of succeeded runs written again in all", restored);
+        }
     }
 
     private void Ignore(string path, string message)
@@ -406,8 +472,12 @@ public sealed class SchedulerService : IDisposable
     }
 
     /// <summary>
-    /// The effect stage, one batch at a time, in order: commit, then markers (after the commit that
-    /// decided them, before the starts that may read them), alerts, and last the attempts.
+    /// The effect stage, one batch at a time, in order: markers, then the commit, alerts, and last
+    /// the attempts. Markers go first so that the store is never behind the state: a kill between
+    /// the two leaves a marker whose run the state does not yet record as succeeded (the start-up
+    /// rescan reads it), or a replayed run's marker moved aside while the state still records the old
+    /// generation (the start-up repair writes it back and the replay request, not yet taken, is
+    /// taken again) — never a succeeded run without its marker, nor superseded data as done.
     /// A failed commit stops the stage and, through <see cref="FlushAsync"/>, the scheduler.
     /// </summary>
     private async Task EffectStageAsync()
@@ -418,8 +488,8 @@ public sealed class SchedulerService : IDisposable
             await foreach (var batch in _effects.Reader.ReadAllAsync())
             {
                 current = batch;
-                await CommitAsync(batch);
                 await WriteMarkersAsync(batch.MarkerWrites);
+                await CommitAsync(batch);
                 foreach (var alert in batch.Alerts)
                 {
                     _alerts?.Enqueue(alert);
@@ -496,6 +566,13 @@ public sealed class SchedulerService : IDisposable
 
     private async Task WriteMarkersAsync(List<SchedulerEffect> writes)
     {
+        if (_owedMarkers.Count > 0)
+        {
+            var owed = _owedMarkers.ToList<SchedulerEffect>();
+            _owedMarkers.Clear();
+            writes = [.. owed, .. writes];
+        }
+
         foreach (var write in writes)
         {
             try
@@ -506,13 +583,23 @@ public sealed class SchedulerService : IDisposable
                         await _markers.WriteKnownAsync(w.Key, w.Body, CancellationToken.None);
                         break;
                     case SchedulerEffect.SupersedeMarker m:
+                        _owedMarkers.RemoveAll(w => w.Key == m.Key);
                         await _markers.SupersedeAsync(m.Key, m.Generation, CancellationToken.None);
                         break;
                 }
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                _logger.LogError("marker store: {Error} (the next rescan reconciles)", e.Message);
+                if (write is SchedulerEffect.WriteMarker w)
+                {
+                    // Tried again with the next batch, and by the start-up repair if the scheduler stops first.
+                    _owedMarkers.Add(w);
+                    _logger.LogError("marker store: writing the marker of {Job} {Partition} failed: {Error} (tried again)", w.Key.Job, w.Key.Partition.Key, e.Message);
+                }
+                else
+                {
+                    _logger.LogError("marker store: {Error} (the next rescan moves a stale marker aside)", e.Message);
+                }
             }
         }
     }
@@ -610,16 +697,11 @@ public sealed class SchedulerService : IDisposable
 
         Apply(new StopRequested(_time.GetUtcNow()));
         var deadline = _time.GetUtcNow() + _options.ShutdownGrace;
-        while (Volatile.Read(ref _outstanding) > 0)
+        while (true)
         {
-            var left = deadline - _time.GetUtcNow();
-            if (left <= TimeSpan.Zero && !_kill.IsCancellationRequested)
-            {
-                _logger.LogWarning("killing {Count} running attempt(s); they are queued again on the next start", _outstanding);
-                await _kill.CancelAsync();
-            }
-
-            await WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(50), CancellationToken.None);
+            // The count first, then the inbox: an attempt posts its outcome before it leaves the
+            // count, so once the count is 0 every outcome is in the inbox and this drain reads it.
+            var outstanding = Volatile.Read(ref _outstanding);
             while (_inbox.Reader.TryRead(out var message))
             {
                 if (message is Message.Input i)
@@ -629,9 +711,21 @@ public sealed class SchedulerService : IDisposable
             }
 
             await FlushAsync();
+            if (outstanding == 0)
+            {
+                break;
+            }
+
+            var left = deadline - _time.GetUtcNow();
+            if (left <= TimeSpan.Zero && !_kill.IsCancellationRequested)
+            {
+                _logger.LogWarning("killing {Count} running attempt(s); they are queued again on the next start", outstanding);
+                await _kill.CancelAsync();
+            }
+
+            await WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(50), CancellationToken.None);
         }
 
-        await FlushAsync();
         await SettleAsync();
     }
 
@@ -669,6 +763,9 @@ public sealed class SchedulerService : IDisposable
         public sealed record Notice(MarkerEntry Entry) : Message;
 
         public sealed record Input(SchedulerInput Value) : Message;
+
+        /// <summary>A marker whose body did not parse, to be read again (<see cref="SettlingMarkers"/>).</summary>
+        public sealed record Recheck(MarkerEntry Entry) : Message;
 
         /// <summary>Nothing to apply: only makes the loop look at its state again.</summary>
         public sealed record Wake : Message;

@@ -1,6 +1,8 @@
 using Cascade.Core.Model;
 using Cascade.Core.Scheduling;
+using Cascade.Engine.Executors;
 using Cascade.Engine.Executors.Process;
+using Cascade.Engine.Markers;
 using Cascade.Engine.Runtime;
 using Cascade.Engine.State;
 using Cascade.Engine.State.Sqlite;
@@ -108,6 +110,194 @@ public sealed class EngineFaultTests
         await run.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(stop.IsCancellationRequested);
         Assert.True(store.TakesCutShort >= 1);
+    }
+
+    [Fact]
+    public async Task Regression_8_02_a_kill_between_the_marker_write_and_the_commit_never_leaves_a_succeeded_run_without_its_marker()
+    {
+        await using var p = TempPipeline.Create(Yaml);
+        var dstMarker = Path.Combine(p.Dir, "markers", "dst__20190312.done");
+        var inner = await SqliteRunStore.OpenAsync(p.StatePath, TimeProvider.System);
+        await using (var store = new FaultyStore(inner))
+        {
+            // The scheduler "dies" exactly when it writes dst's marker (dst exited 0 without one).
+            var markers = new FaultyMarkers(p.Markers) { OnWrite = key => key.Job == "dst" ? throw new InvalidOperationException("killed here (injected)") : null };
+            using var service = new SchedulerService(
+                p.Pipeline,
+                new EngineOptions { LogDirectory = p.LogDirectory, MaxParallel = 4, UntilIdle = true },
+                store,
+                markers,
+                new ProcessExecutor(p.Dir, p.StatePath),
+                TimeProvider.System,
+                NullLogger.Instance);
+            await p.WriteMarkerAsync("src", "20190312");
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => service.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal("killed here (injected)", error.Message);
+        }
+
+        // Whatever the state says after the "kill", it may not say succeeded without the marker.
+        var afterKill = await p.RunAsync("dst", "20190312");
+        Assert.False(afterKill is { State: RunState.Succeeded } && !File.Exists(dstMarker), "the state records dst succeeded but its marker is not in the store");
+
+        await p.RunUntilIdleAsync();
+        Assert.Equal(RunState.Succeeded, (await p.RunAsync("dst", "20190312"))!.State);
+        Assert.True(File.Exists(dstMarker), "after a restart dst is succeeded but its marker is still missing");
+    }
+
+    [Fact]
+    public async Task Regression_8_02_a_succeeded_run_whose_marker_is_missing_gets_it_written_again_on_restart()
+    {
+        await using var p = TempPipeline.Create("""
+            markers: {folder: ./markers}
+            state: sqlite:.cascade/state.db
+            jobs:
+              src: {run: external}
+              dst:
+                after: [src]
+                run: {command: [sh, -c, 'printf "{\"params\": {\"x\": \"y\"}, \"rows\": 3}" > "$CASCADE_MARKER"']}
+            """);
+        await p.WriteMarkerAsync("src", "20190312");
+        await p.RunUntilIdleAsync();
+        var marker = Path.Combine(p.Dir, "markers", "dst__20190312.done");
+        Assert.Equal(RunState.Succeeded, (await p.RunAsync("dst", "20190312"))!.State);
+
+        // What an older version's crash (commit, then kill before the write) left: succeeded, no marker.
+        File.Delete(marker);
+        await p.RunUntilIdleAsync();
+
+        Assert.True(File.Exists(marker), "the restart did not write the missing marker of a succeeded run");
+        var body = Cascade.Core.Markers.MarkerBody.Parse(await File.ReadAllBytesAsync(marker));
+        Assert.Equal("y", body.Params["x"]);
+        Assert.Equal("3", body.Meta["rows"].GetRawText());
+        Assert.Equal(RunState.Succeeded, (await p.RunAsync("dst", "20190312"))!.State);
+    }
+
+    [Fact]
+    public async Task A_kill_between_a_replays_commit_and_moving_the_old_marker_aside_is_repaired_on_restart()
+    {
+        await using var p = TempPipeline.Create(Yaml);
+        await p.WriteMarkerAsync("src", "20190312");
+        await p.RunUntilIdleAsync();
+        var dstMarker = Path.Combine(p.Dir, "markers", "dst__20190312.done");
+        Assert.True(File.Exists(dstMarker));
+        File.Delete(Path.Combine(p.Dir, "started-20190312"));
+
+        // The replay is committed but the old marker is never moved (the process died in between).
+        var inner = await SqliteRunStore.OpenAsync(p.StatePath, TimeProvider.System);
+        await using (var store = new FaultyStore(inner))
+        {
+            await store.EnqueueRequestAsync(Request.ForReplay("dst", Partition.Parse("20190312"), Partition.Parse("20190312"), downstream: false, force: false, TimeProvider.System.GetUtcNow()), CancellationToken.None);
+            var markers = new FaultyMarkers(p.Markers) { SkipSupersede = true };
+            using var service = new SchedulerService(
+                p.Pipeline,
+                new EngineOptions { LogDirectory = p.LogDirectory, MaxParallel = 4, UntilIdle = true },
+                store,
+                markers,
+                new GateExecutor(),
+                TimeProvider.System,
+                NullLogger.Instance);
+            var stop = new CancellationTokenSource();
+            var run = service.RunAsync(stop.Token);
+            await TempPipeline.WaitUntilAsync(async () => (await inner.GetRunAsync(TempPipeline.Key("dst", "20190312"), CancellationToken.None))?.Generation == 2, TimeSpan.FromSeconds(20), "the replay to be committed");
+            service.KillRunning();
+            await stop.CancelAsync();
+            await run.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        Assert.True(File.Exists(dstMarker), "the emulated crash should have left generation 1's marker in place");
+
+        await p.RunUntilIdleAsync();
+        var dst = (await p.RunAsync("dst", "20190312"))!;
+        Assert.Equal(2, dst.Generation);
+        Assert.Equal(RunState.Succeeded, dst.State);
+        Assert.True(File.Exists(Path.Combine(p.Dir, "started-20190312")), "generation 2 of dst never ran: the old marker was taken as done");
+        Assert.True(File.Exists(Path.Combine(p.Dir, "markers", ".superseded", "g1", "dst__20190312.done")), "generation 1's marker was not moved aside");
+    }
+
+    [Fact]
+    public async Task Regression_8_06_graceful_stop_never_records_a_finished_command_as_interrupted()
+    {
+        await using var p = TempPipeline.Create(Yaml);
+        var inner = await SqliteRunStore.OpenAsync(p.StatePath, TimeProvider.System);
+        await using var store = new FaultyStore(inner);
+        var executor = new GateExecutor();
+        using var stop = new CancellationTokenSource();
+        using var service = new SchedulerService(
+            p.Pipeline,
+            new EngineOptions { LogDirectory = p.LogDirectory, InboxInterval = TimeSpan.FromMilliseconds(20) },
+            store,
+            p.Markers,
+            executor,
+            TimeProvider.System,
+            NullLogger.Instance);
+        var run = service.RunAsync(stop.Token);
+        await p.WriteMarkerAsync("src", "20190312");
+        await executor.Started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // On the loop, between two passes: the command exits (its outcome is queued and it leaves
+        // the running count at once), and the stop begins before the loop reads the inbox again.
+        store.OnPendingRequests = () =>
+        {
+            executor.Finish(new AttemptOutcome.Exited(0));
+            stop.Cancel();
+        };
+
+        await run.WaitAsync(TimeSpan.FromSeconds(30));
+        var dst = await inner.GetRunAsync(TempPipeline.Key("dst", "20190312"), CancellationToken.None);
+        Assert.Equal(RunState.Succeeded, dst!.State);
+    }
+
+    /// <summary>An executor whose attempts end when the test says (null outcome: never).</summary>
+    private sealed class GateExecutor : IExecutor
+    {
+        // Not asynchronous on purpose: finishing runs the engine's continuation inline, on the caller's thread.
+        private readonly TaskCompletionSource<AttemptOutcome> _finish = new();
+
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Finish(AttemptOutcome outcome) => _finish.TrySetResult(outcome);
+
+        public async Task<AttemptOutcome> ExecuteAsync(Activation activation, AttemptContext context, CancellationToken kill)
+        {
+            Started.TrySetResult();
+            using var killed = kill.Register(() => _finish.TrySetResult(new AttemptOutcome.Killed()));
+            return await _finish.Task;
+        }
+    }
+
+    /// <summary>The real folder store, with faults on demand: a write that throws, a move aside that never happens.</summary>
+    private sealed class FaultyMarkers(IMarkerStore inner) : IMarkerStore
+    {
+        public Func<RunKey, object?>? OnWrite { get; init; }
+
+        public bool SkipSupersede { get; init; }
+
+        public Cascade.Core.Markers.MarkerLayout Layout => inner.Layout;
+
+        public string Locate(RunKey key) => inner.Locate(key);
+
+        public ValueTask WriteAsync(RunKey key, Cascade.Core.Markers.MarkerBody body, CancellationToken cancellationToken)
+        {
+            OnWrite?.Invoke(key);
+            return inner.WriteAsync(key, body, cancellationToken);
+        }
+
+        public ValueTask WriteKnownAsync(RunKey key, Cascade.Core.Markers.MarkerBody body, CancellationToken cancellationToken)
+        {
+            OnWrite?.Invoke(key);
+            return inner.WriteKnownAsync(key, body, cancellationToken);
+        }
+
+        public ValueTask<Cascade.Core.Markers.MarkerBody?> ReadAsync(RunKey key, CancellationToken cancellationToken) => inner.ReadAsync(key, cancellationToken);
+
+        public ValueTask<StoredMarker?> ReadStoredAsync(RunKey key, CancellationToken cancellationToken) => inner.ReadStoredAsync(key, cancellationToken);
+
+        public ValueTask<bool> SupersedeAsync(RunKey key, int generation, CancellationToken cancellationToken) =>
+            SkipSupersede ? ValueTask.FromResult(true) : inner.SupersedeAsync(key, generation, cancellationToken);
+
+        public IAsyncEnumerable<MarkerEntry> ScanAsync(CancellationToken cancellationToken) => inner.ScanAsync(cancellationToken);
+
+        public IAsyncEnumerable<MarkerEntry> WatchAsync(CancellationToken cancellationToken) => inner.WatchAsync(cancellationToken);
     }
 
     /// <summary>The real SQLite store, with faults on demand: failing commits, a hook at the next inbox read.</summary>

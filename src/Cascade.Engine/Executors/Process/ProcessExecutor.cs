@@ -11,10 +11,18 @@ namespace Cascade.Engine.Executors.Process;
 /// <see cref="ProcessStartInfo.ArgumentList"/>. The working directory is the pipeline's folder; a
 /// relative program path (one with a '/') is resolved against it. Output (stdout and stderr,
 /// interleaved by line) goes to the attempt's log file.
+/// <para><c>stateIdentity</c> identifies the scheduler's state (its full path): every command is
+/// tagged with it, so that a later scheduler of the same state can end what a dead one left
+/// running (<see cref="EndOrphansAsync"/>, ADR 7). Null: untagged, and nothing is ended.</para>
 /// </summary>
-public sealed class ProcessExecutor(string workingDirectory) : IExecutor
+public sealed class ProcessExecutor(string workingDirectory, string? stateIdentity = null) : IExecutor
 {
+    private readonly string? _tag = stateIdentity is null ? null : OrphanProcesses.TagFor(stateIdentity);
+
     public string WorkingDirectory { get; } = Path.GetFullPath(workingDirectory);
+
+    public async ValueTask<IReadOnlyList<string>> EndOrphansAsync(CancellationToken cancellationToken) =>
+        _tag is null ? [] : await OrphanProcesses.EndAllAsync(_tag, TimeProvider.System, cancellationToken);
 
     public async Task<AttemptOutcome> ExecuteAsync(Activation activation, AttemptContext context, CancellationToken kill)
     {
@@ -45,6 +53,10 @@ public sealed class ProcessExecutor(string workingDirectory) : IExecutor
         info.Environment["CASCADE_MARKER"] = context.MarkerLocation;
         info.Environment["CASCADE_PARAMS"] = activation.Params.Count == 0 ? "{}" : JsonSerializer.Serialize(activation.Params);
         info.Environment["CASCADE_ATTEMPT"] = activation.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (_tag is not null)
+        {
+            info.Environment[OrphanProcesses.Variable] = _tag; // inherited by everything the command starts
+        }
 
         // The process starts first; its log file is created right after (the output waits in the
         // pipe meanwhile), so creating a file is not on the path from marker to started process.
