@@ -244,6 +244,12 @@ public sealed class SchedulerService : IDisposable
             return;
         }
 
+        if (stored.NotAMarker is { } reason)
+        {
+            Ignore(entry.RelativePath, $"ignored marker '{entry.RelativePath}': it {reason}");
+            return;
+        }
+
         Counters.MarkerObserved();
         if (stored.Body.Warning is not null)
         {
