@@ -65,7 +65,7 @@ public sealed class FolderMarkerStore : IMarkerStore
                 throw;
             }
 
-            throw new IOException($"cannot write marker {path}: {Describe(e)}", e);
+            throw new IOException($"cannot write marker {path}: {Files.IoErrors.Describe(e)}", e);
         }
     }
 
@@ -100,15 +100,6 @@ public sealed class FolderMarkerStore : IMarkerStore
             // best effort: the write already failed, and that is what the caller hears about
         }
     }
-
-    /// <summary>The cause of a failed write in words: "the disk is full" rather than an errno.</summary>
-    internal static string Describe(Exception e) => e.HResult switch
-    {
-        28 => "no space left on the device (the disk is full)",
-        30 => "the file system is read-only",
-        13 => "permission denied",
-        _ => e is UnauthorizedAccessException ? "permission denied" : e.Message,
-    };
 
     /// <summary>Superseded markers live here, under the root, out of every scan and watch.</summary>
     public const string SupersededFolder = ".superseded";
