@@ -21,6 +21,12 @@ internal static class CommandRunner
             await Console.Error.WriteLineAsync("error: " + e.Message);
             return 1;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The environment, not a bug: a full disk, a read-only folder, a missing permission.
+            await Console.Error.WriteLineAsync("error: " + e.Message);
+            return 1;
+        }
         catch (OperationCanceledException)
         {
             await Console.Error.WriteLineAsync("cancelled");

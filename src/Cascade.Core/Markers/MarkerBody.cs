@@ -32,7 +32,7 @@ public sealed record MarkerBody
     {
         if (utf8.Length > MaxBytes)
         {
-            return new MarkerBody { Warning = $"marker body is {utf8.Length} bytes, over the {MaxBytes} byte limit; ignored" };
+            return TooLarge(utf8.Length);
         }
 
         if (utf8.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
@@ -108,6 +108,10 @@ public sealed record MarkerBody
             };
         }
     }
+
+    /// <summary>The body of a marker over <see cref="MaxBytes"/>: no params, a warning (the marker still counts as done).</summary>
+    public static MarkerBody TooLarge(long bytes) =>
+        new() { Warning = $"marker body is {bytes} bytes, over the {MaxBytes} byte limit; ignored" };
 
     public static MarkerBody Parse(string text) => Parse(Encoding.UTF8.GetBytes(text));
 

@@ -1,21 +1,67 @@
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Cascade.Engine.State;
+
 namespace Cascade.Engine.Runtime;
 
 /// <summary>
-/// One scheduler per state file: an exclusive lock on <c>{state}.lock</c>, released when the
-/// process ends, even by SIGKILL (the kernel drops the lock with the file handle).
+/// One scheduler per state file, held by two locks that the kernel releases when the process
+/// ends, even by SIGKILL: an abstract-namespace Unix socket named after the state file's full path
+/// (Linux; not a path, so deleting <c>.cascade</c> cannot release it), and an exclusive lock on
+/// <c>{state}.lock</c> (every platform; also seen across containers that share the folder). Both
+/// are close-on-exec: the commands a scheduler starts never inherit them.
 /// </summary>
 public sealed class SchedulerLock : IDisposable
 {
+    private readonly Socket? _socket;
     private readonly FileStream _stream;
 
-    private SchedulerLock(FileStream stream) => _stream = stream;
+    private SchedulerLock(Socket? socket, FileStream stream)
+    {
+        _socket = socket;
+        _stream = stream;
+    }
 
     public static SchedulerLock Acquire(string statePath)
     {
-        var path = Path.GetFullPath(statePath) + ".lock";
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var full = Path.GetFullPath(statePath);
+        var socket = OperatingSystem.IsLinux() ? BindAbstract(full, statePath) : null;
         try
         {
+            return new SchedulerLock(socket, LockFile(full + ".lock", statePath));
+        }
+        catch
+        {
+            socket?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The abstract socket's name: stable for one state file, at most 107 bytes.</summary>
+    internal static string AbstractName(string fullStatePath) =>
+        "\0cascade-scheduler-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(fullStatePath)))[..32];
+
+    private static Socket BindAbstract(string full, string shown)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Bind(new UnixDomainSocketEndPoint(AbstractName(full)));
+            return socket;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            socket.Dispose();
+            throw Busy(shown);
+        }
+    }
+
+    private static FileStream LockFile(string path, string shown)
+    {
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             stream.SetLength(0);
             using (var w = new StreamWriter(stream, leaveOpen: true))
@@ -23,13 +69,24 @@ public sealed class SchedulerLock : IDisposable
                 w.Write(Environment.ProcessId);
             }
 
-            return new SchedulerLock(stream);
+            return stream;
         }
-        catch (IOException)
+        catch (IOException e) when (e.HResult == 11 || e.Message.Contains("being used by another process", StringComparison.Ordinal))
         {
-            throw new State.StateStoreException($"another `cascade run` is using {statePath}; stop it first, or point this one at another state file");
+            throw Busy(shown); // EWOULDBLOCK: another process holds the lock
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StateStoreException($"cannot create the scheduler's lock file {path}: {Files.IoErrors.Describe(e)}", e);
         }
     }
 
-    public void Dispose() => _stream.Dispose();
+    private static StateStoreException Busy(string statePath) =>
+        new($"another `cascade run` is using {statePath}; stop it first, or point this one at another state file");
+
+    public void Dispose()
+    {
+        _stream.Dispose();
+        _socket?.Dispose();
+    }
 }

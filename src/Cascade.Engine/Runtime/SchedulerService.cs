@@ -263,6 +263,12 @@ public sealed class SchedulerService : IDisposable
             return;
         }
 
+        if (stored.NotAMarker is { } reason)
+        {
+            Ignore(entry.RelativePath, $"ignored marker '{entry.RelativePath}': it {reason}");
+            return;
+        }
+
         if (stored.Body.IsUnparsable && _settling.ShouldRecheck(entry.RelativePath, stored.WrittenAt, _time.GetUtcNow(), out var pending))
         {
             // Maybe still being written in place: read it again soon, judge it once it stops changing.
@@ -348,7 +354,7 @@ public sealed class SchedulerService : IDisposable
         // The store is the effect stage's while it works: let it finish what it was given first.
         await FlushAsync();
         await SettleAsync();
-        foreach (var request in await _store.PendingRequestsAsync(stop))
+        foreach (var request in await PendingRequestsAsync(stop))
         {
             // Marked taken by the commit that stores what it decided (nothing, if it decided nothing).
             _pending.TakenRequests.Add(request.Id);
@@ -361,6 +367,23 @@ public sealed class SchedulerService : IDisposable
                 _logger.LogWarning("request {Id} ({Kind}) is not understood by this version; ignored", request.Id, request.Kind);
                 Warning?.Invoke($"request {request.Id} of unknown kind '{request.Kind}' ignored");
             }
+        }
+    }
+
+    /// <summary>
+    /// The inbox, read every <see cref="EngineOptions.InboxInterval"/>. A store that can no longer be
+    /// trusted (its file deleted or replaced) fails here as a failed commit would: nothing more starts.
+    /// </summary>
+    private async ValueTask<IReadOnlyList<Request>> PendingRequestsAsync(CancellationToken stop)
+    {
+        try
+        {
+            return await _store.PendingRequestsAsync(stop);
+        }
+        catch (StateStoreException e)
+        {
+            Volatile.Write(ref _effectFailure, System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e));
+            throw;
         }
     }
 

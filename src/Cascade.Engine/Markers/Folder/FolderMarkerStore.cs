@@ -43,62 +43,82 @@ public sealed class FolderMarkerStore : IMarkerStore
     public async ValueTask WriteAsync(RunKey key, MarkerBody body, CancellationToken cancellationToken)
     {
         var path = Locate(key);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var json = body.ToJson();
-        if (json.Length == 0)
+        var tmp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        try
         {
-            // An empty marker is complete the moment it exists: one create, no temp file.
-            await using (File.Create(path, 1, FileOptions.None))
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var json = body.ToJson();
+            if (json.Length == 0 && TryCreateEmpty(path))
+            {
+                return;
+            }
+
+            await File.WriteAllTextAsync(tmp, json, cancellationToken);
+            File.Move(tmp, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            // Nothing half-written stays behind: a marker is there whole or not at all.
+            TryDelete(tmp);
+            if (e is OperationCanceledException)
+            {
+                throw;
+            }
+
+            throw new IOException($"cannot write marker {path}: {Files.IoErrors.Describe(e)}", e);
+        }
+    }
+
+    /// <summary>
+    /// An empty marker is complete the moment it exists: one exclusive create, no temp file. False
+    /// when something is already at the path (it may be a FIFO or a link: never opened, replaced by a rename).
+    /// </summary>
+    private static bool TryCreateEmpty(string path)
+    {
+        try
+        {
+            using (new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
             {
             }
 
-            return;
+            return true;
         }
+        catch (IOException) when (Path.Exists(path) || new FileInfo(path).LinkTarget is not null)
+        {
+            return false;
+        }
+    }
 
-        var tmp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        await File.WriteAllTextAsync(tmp, json, cancellationToken);
-        File.Move(tmp, path, overwrite: true);
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // best effort: the write already failed, and that is what the caller hears about
+        }
     }
 
     /// <summary>Superseded markers live here, under the root, out of every scan and watch.</summary>
     public const string SupersededFolder = ".superseded";
 
-    public async ValueTask<MarkerBody?> ReadAsync(RunKey key, CancellationToken cancellationToken) =>
-        (await ReadStoredAsync(key, cancellationToken))?.Body;
-
-    public async ValueTask<StoredMarker?> ReadStoredAsync(RunKey key, CancellationToken cancellationToken)
+    public ValueTask<MarkerBody?> ReadAsync(RunKey key, CancellationToken cancellationToken)
     {
-        var path = Locate(key);
-        try
+        var stored = MarkerFile.Read(Locate(key));
+        if (stored?.NotAMarker is { } reason)
         {
-            var info = new FileInfo(path);
-            if (!info.Exists)
-            {
-                return null;
-            }
-
-            var written = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero);
-            if (info.Length == 0)
-            {
-                return new StoredMarker(MarkerBody.Empty, written);
-            }
-
-            if (info.Length > MarkerBody.MaxBytes)
-            {
-                return new StoredMarker(new MarkerBody { Warning = $"marker body is {info.Length} bytes, over the {MarkerBody.MaxBytes} byte limit; ignored" }, written);
-            }
-
-            return new StoredMarker(MarkerBody.Parse(await File.ReadAllBytesAsync(path, cancellationToken)), written);
+            WarnOnce(Layout.Format(key), $"'{Layout.Format(key)}' {reason}; ignored");
+            return ValueTask.FromResult<MarkerBody?>(null);
         }
-        catch (FileNotFoundException)
-        {
-            return null;
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return null;
-        }
+
+        return ValueTask.FromResult(stored?.Body);
     }
+
+    /// <summary>See <see cref="MarkerFile.Read"/>: only regular files are markers, at most 64 KiB + 1 byte is read.</summary>
+    public ValueTask<StoredMarker?> ReadStoredAsync(RunKey key, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(MarkerFile.Read(Locate(key)));
 
     public ValueTask<bool> SupersedeAsync(RunKey key, int generation, CancellationToken cancellationToken)
     {
@@ -139,12 +159,13 @@ public sealed class FolderMarkerStore : IMarkerStore
             (ref System.IO.Enumeration.FileSystemEntry e) =>
             {
                 var directory = e.Directory.Length > rootLength ? e.Directory[rootLength..].ToString().Replace('\\', '/') + "/" : string.Empty;
-                return new MarkerEntry(directory + e.FileName.ToString(), e.Length) { WrittenAt = e.LastWriteTimeUtc };
+                return new MarkerEntry(directory + e.FileName.ToString(), SizeOfRegular(ref e)) { WrittenAt = e.LastWriteTimeUtc };
             },
             options)
         {
-            ShouldIncludePredicate = (ref System.IO.Enumeration.FileSystemEntry e) => !e.IsDirectory && e.FileName.EndsWith(".done", StringComparison.Ordinal),
-            ShouldRecursePredicate = (ref System.IO.Enumeration.FileSystemEntry e) => !e.FileName.SequenceEqual(SupersededFolder),
+            // Folders too: a folder (or link, FIFO, device) named like a marker gets a warning when it is read.
+            ShouldIncludePredicate = (ref System.IO.Enumeration.FileSystemEntry e) => e.FileName.EndsWith(".done", StringComparison.Ordinal),
+            ShouldRecursePredicate = (ref System.IO.Enumeration.FileSystemEntry e) => ShouldRecurse(ref e),
         };
         foreach (var entry in entries)
         {
@@ -153,6 +174,55 @@ public sealed class FolderMarkerStore : IMarkerStore
         }
 
         await Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The size of a regular file, else null (so the entry is read, and refused, rather than taken
+    /// as an empty marker): a link, or a 0-byte entry that may be a FIFO, socket or device.
+    /// </summary>
+    private static long? SizeOfRegular(ref System.IO.Enumeration.FileSystemEntry e)
+    {
+        if (e.IsDirectory || (e.Attributes & FileAttributes.ReparsePoint) != 0)
+        {
+            return null;
+        }
+
+        var length = e.Length;
+        if (length > 0 || !Files.UnixFile.IsSupported)
+        {
+            return length;
+        }
+
+        return Files.UnixFile.LStat(e.ToFullPath(), out _) is { Kind: Files.FileKind.Regular } ? 0 : null;
+    }
+
+    /// <summary>Real sub-folders only: a link to a folder is never followed (a loop would walk 40 levels deep on every scan).</summary>
+    private bool ShouldRecurse(ref System.IO.Enumeration.FileSystemEntry e)
+    {
+        if (e.FileName.SequenceEqual(SupersededFolder))
+        {
+            return false;
+        }
+
+        if ((e.Attributes & FileAttributes.ReparsePoint) == 0)
+        {
+            return true;
+        }
+
+        var path = Relative(e.ToFullPath());
+        WarnOnce(path, $"not following '{path}': it is a symbolic link to a folder, and links in the marker folder are not followed");
+        return false;
+    }
+
+    // Entries already warned about: one warning per bad entry for the life of the process, not one per scan.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _warned = new(StringComparer.Ordinal);
+
+    private void WarnOnce(string path, string message)
+    {
+        if (_warned.TryAdd(path, 0))
+        {
+            _logger.LogWarning("{Message}", message);
+        }
     }
 
     public async IAsyncEnumerable<MarkerEntry> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken)
@@ -180,14 +250,14 @@ public sealed class FolderMarkerStore : IMarkerStore
                 return;
             }
 
-            if (e.FullPath.EndsWith(".done", StringComparison.Ordinal))
-            {
-                _ = ForwardAfterSettleAsync(channel.Writer, e.FullPath, cancellationToken);
-            }
-            else if (Directory.Exists(e.FullPath))
+            if (Directory.Exists(e.FullPath))
             {
                 // A folder moved in (layout with sub-folders) brings markers without events of their own.
                 channel.Writer.TryWrite(MarkerEntry.Rescan);
+            }
+            else if (e.FullPath.EndsWith(".done", StringComparison.Ordinal))
+            {
+                _ = ForwardAfterSettleAsync(channel.Writer, e.FullPath, cancellationToken);
             }
         };
         watcher.Error += (_, e) =>

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Cascade.Core.Markers;
 using Cascade.Core.Model;
 using Cascade.Core.Scheduling;
+using Cascade.Engine.Files;
 using Microsoft.Data.Sqlite;
 
 namespace Cascade.Engine.State.Sqlite;
@@ -19,17 +20,22 @@ public sealed class SqliteRunStore : IRunStore
     private readonly SemaphoreSlim _gate = new(1, 1);
     private CommitStatements? _commitStatements;
 
-    private SqliteRunStore(SqliteConnection connection, TimeProvider time)
+    private readonly string _path;
+    private readonly FileIdentity? _identity;
+
+    private SqliteRunStore(SqliteConnection connection, TimeProvider time, string path)
     {
         _connection = connection;
         _time = time;
+        _path = path;
+        _identity = UnixFile.IsSupported ? UnixFile.Stat(path, out _)?.Identity : null;
     }
 
-    /// <summary>Opens (creating if needed) the database and checks its schema version.</summary>
     /// <summary>
     /// Opens an existing database for a command that only reads (status, why, logs, history):
-    /// no schema script and no write transaction, just the version check. Falls back to
-    /// <see cref="OpenAsync"/> when the file does not exist yet.
+    /// no schema script and no write transaction, just the version check. A state that cannot be
+    /// written (a read-only file, folder or file system, a full disk) is opened read-only, and last
+    /// as immutable. Falls back to <see cref="OpenAsync"/> when the file does not exist yet.
     /// </summary>
     public static async Task<SqliteRunStore> OpenForReadingAsync(string path, TimeProvider time, CancellationToken cancellationToken = default)
     {
@@ -39,40 +45,69 @@ public sealed class SqliteRunStore : IRunStore
             return await OpenAsync(path, time, cancellationToken);
         }
 
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
-        try
+        RefuseEmpty(full);
+        SqliteException? first = null;
+        foreach (var source in ReadingSources(full))
         {
-            await connection.OpenAsync(cancellationToken);
-            await ExecAsync(connection, "PRAGMA busy_timeout = 10000;", cancellationToken);
-            await using var cmd = connection.CreateCommand();
-            cmd.CommandText = "SELECT value FROM meta WHERE key = 'schema_version';";
-            var found = await cmd.ExecuteScalarAsync(cancellationToken) as string;
-            if (found != SqliteSchema.Version.ToString(CultureInfo.InvariantCulture))
+            var connection = new SqliteConnection(source);
+            try
             {
+                await connection.OpenAsync(cancellationToken);
+                await ExecAsync(connection, "PRAGMA busy_timeout = 10000;", cancellationToken);
+                await using var cmd = connection.CreateCommand();
+                cmd.CommandText = "SELECT value FROM meta WHERE key = 'schema_version';";
+                var found = await cmd.ExecuteScalarAsync(cancellationToken) as string;
+                if (found == SqliteSchema.Version.ToString(CultureInfo.InvariantCulture))
+                {
+                    return new SqliteRunStore(connection, time, full);
+                }
+
                 await connection.DisposeAsync();
                 return found is null
                     ? await OpenAsync(path, time, cancellationToken)
-                    : throw new StateStoreException($"state database {full} has schema version {found}; this cascade understands version {SqliteSchema.Version}. Use the cascade version that wrote it, or move the file aside.");
+                    : throw VersionMismatch(full, found);
             }
+            catch (SqliteException e) when (SqliteErrors.MayReadOnly(e))
+            {
+                await connection.DisposeAsync();
+                first ??= e;
+            }
+            catch (SqliteException)
+            {
+                // a half-created or foreign file: the full open says what is wrong, or repairs the schema
+                await connection.DisposeAsync();
+                return await OpenAsync(path, time, cancellationToken);
+            }
+        }
 
-            return new SqliteRunStore(connection, time);
-        }
-        catch (SqliteException)
-        {
-            // a half-created or foreign file: the full open says what is wrong, or repairs the schema
-            await connection.DisposeAsync();
-            return await OpenAsync(path, time, cancellationToken);
-        }
+        throw SqliteErrors.Describe(full, "cannot read", first!);
     }
 
+    /// <summary>Read-write, then read-only, then immutable (no -wal or -shm needed, for a read-only folder).</summary>
+    private static IEnumerable<string> ReadingSources(string full)
+    {
+        yield return new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString();
+        yield return new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
+        yield return new SqliteConnectionStringBuilder { DataSource = new Uri(full).AbsoluteUri + "?immutable=1", Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
+    }
+
+    /// <summary>Opens (creating if needed) the database and checks its schema version.</summary>
     public static async Task<SqliteRunStore> OpenAsync(string path, TimeProvider time, CancellationToken cancellationToken = default)
     {
         var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        if (!File.Exists(full))
+        {
+            await CreateAsync(full, cancellationToken);
+        }
+        else
+        {
+            RefuseEmpty(full);
+        }
+
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = full,
-            Mode = SqliteOpenMode.ReadWriteCreate,
+            Mode = SqliteOpenMode.ReadWrite,
             Pooling = false,
         }.ToString());
         try
@@ -93,23 +128,115 @@ public sealed class SqliteRunStore : IRunStore
                 }
                 else if (found != SqliteSchema.Version.ToString(CultureInfo.InvariantCulture))
                 {
-                    throw new StateStoreException($"state database {full} has schema version {found}; this cascade understands version {SqliteSchema.Version}. Use the cascade version that wrote it, or move the file aside.");
+                    throw VersionMismatch(full, found);
                 }
 
                 await tx.CommitAsync(cancellationToken);
             }
 
-            return new SqliteRunStore(connection, time);
+            return new SqliteRunStore(connection, time, full);
         }
         catch (SqliteException e)
         {
             await connection.DisposeAsync();
-            throw new StateStoreException($"cannot open state database {full}: {e.Message}", e);
+            throw SqliteErrors.Describe(full, "cannot open", e);
         }
         catch
         {
             await connection.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// A new state file appears whole: built under a temporary name (schema and version, no WAL yet)
+    /// and renamed into place. So a state file Cascade made is never empty, and an empty one is not
+    /// Cascade's: see <see cref="RefuseEmpty"/>.
+    /// </summary>
+    private static async Task CreateAsync(string full, CancellationToken cancellationToken)
+    {
+        var tmp = $"{full}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            await using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = tmp, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString()))
+            {
+                await connection.OpenAsync(cancellationToken);
+                await ExecAsync(connection, $"PRAGMA journal_mode = DELETE; BEGIN; {SqliteSchema.Create} INSERT INTO meta (key, value) VALUES ('schema_version', '{SqliteSchema.Version}'); COMMIT;", cancellationToken);
+            }
+
+            try
+            {
+                File.Move(tmp, full, overwrite: false);
+            }
+            catch (IOException) when (File.Exists(full))
+            {
+                // another command created it first: that one is used
+            }
+        }
+        catch (SqliteException e)
+        {
+            throw SqliteErrors.Describe(full, "cannot create", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StateStoreException($"cannot create the state file {full}: {IoErrors.Describe(e)}", e);
+        }
+        finally
+        {
+            TryDelete(tmp);
+            TryDelete(tmp + "-journal");
+        }
+    }
+
+    /// <summary>
+    /// An empty state file is not re-initialised: Cascade never leaves one (see <see cref="CreateAsync"/>),
+    /// so something else emptied it, and starting over silently would hide lost history.
+    /// </summary>
+    private static void RefuseEmpty(string full)
+    {
+        if (new FileInfo(full).Length == 0)
+        {
+            throw new StateStoreException($"the state file {full} is empty (0 bytes): the history it held is gone. Cascade does not start over silently: move the file aside (or delete it) and run again; the runs that are done are rebuilt from the markers.");
+        }
+    }
+
+    private static StateStoreException VersionMismatch(string full, string found) =>
+        new($"state database {full} has schema version {found}; this cascade understands version {SqliteSchema.Version}. Use the cascade version that wrote it, or move the file aside.");
+
+    /// <summary>
+    /// Stops a scheduler whose state file was deleted or replaced under it (its commits would go to
+    /// a file nobody reads, and a second scheduler could start on the new one): the path must still
+    /// name the file this store opened (same device and inode).
+    /// </summary>
+    private void EnsureSameFile()
+    {
+        if (_identity is not { } expected)
+        {
+            return;
+        }
+
+        var now = UnixFile.Stat(_path, out var errno);
+        if (now is null && errno == UnixFile.ENOENT)
+        {
+            throw new StateStoreException($"the state file {_path} was deleted while this scheduler was using it; stopping, and starting nothing more. Start `cascade run` again: it rebuilds what is done from the markers.");
+        }
+
+        if (now is { } status && status.Identity != expected)
+        {
+            throw new StateStoreException($"the state file {_path} was replaced by another file while this scheduler was using it; stopping, and starting nothing more. Start `cascade run` again to use the new file.");
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // best effort: a stray temporary file, never the state
         }
     }
 
@@ -132,6 +259,10 @@ public sealed class SqliteRunStore : IRunStore
 
             return result;
         }
+        catch (SqliteException e)
+        {
+            throw SqliteErrors.Describe(_path, "cannot read", e);
+        }
         finally
         {
             _gate.Release();
@@ -145,6 +276,7 @@ public sealed class SqliteRunStore : IRunStore
             return;
         }
 
+        EnsureSameFile();
         await _gate.WaitAsync(cancellationToken);
         try
         {
@@ -233,6 +365,10 @@ public sealed class SqliteRunStore : IRunStore
 
             await tx.CommitAsync(cancellationToken);
         }
+        catch (SqliteException e)
+        {
+            throw SqliteErrors.Describe(_path, "cannot write", e);
+        }
         finally
         {
             _gate.Release();
@@ -254,6 +390,10 @@ public sealed class SqliteRunStore : IRunStore
             cmd.Parameters.AddWithValue("$args", JsonSerializer.Serialize(request.Args));
             return (long)(await cmd.ExecuteScalarAsync(cancellationToken))!;
         }
+        catch (SqliteException e)
+        {
+            throw SqliteErrors.Describe(_path, "cannot write", e);
+        }
         finally
         {
             _gate.Release();
@@ -270,14 +410,20 @@ public sealed class SqliteRunStore : IRunStore
             cmd.Parameters.AddWithValue("$id", id);
             return await cmd.ExecuteScalarAsync(cancellationToken) is long taken && taken == 1;
         }
+        catch (SqliteException e)
+        {
+            throw SqliteErrors.Describe(_path, "cannot read", e);
+        }
         finally
         {
             _gate.Release();
         }
     }
 
+    /// <summary>Also the scheduler's periodic check that its state file is still the one it opened.</summary>
     public async ValueTask<IReadOnlyList<Request>> PendingRequestsAsync(CancellationToken cancellationToken)
     {
+        EnsureSameFile();
         await _gate.WaitAsync(cancellationToken);
         try
         {
@@ -302,6 +448,10 @@ public sealed class SqliteRunStore : IRunStore
             }
 
             return result.OrderBy(r => r.Id).ToList();
+        }
+        catch (SqliteException e)
+        {
+            throw SqliteErrors.Describe(_path, "cannot read", e);
         }
         finally
         {
@@ -361,6 +511,10 @@ public sealed class SqliteRunStore : IRunStore
 
             return result;
         }
+        catch (SqliteException e)
+        {
+            throw SqliteErrors.Describe(_path, "cannot read", e);
+        }
         finally
         {
             _gate.Release();
@@ -417,6 +571,10 @@ public sealed class SqliteRunStore : IRunStore
             }
 
             return result;
+        }
+        catch (SqliteException e)
+        {
+            throw SqliteErrors.Describe(_path, "cannot read", e);
         }
         finally
         {

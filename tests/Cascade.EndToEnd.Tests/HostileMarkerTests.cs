@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Cascade.EndToEnd.Tests.Support;
+
+namespace Cascade.EndToEnd.Tests;
+
+/// <summary>Issue 8, items 8 and 18: hostile entries in the marker folder are warnings for `cascade run`, never a crash, on every restart.</summary>
+public sealed class HostileMarkerTests : IDisposable
+{
+    private readonly TempWorkspace _ws = new();
+
+    public void Dispose() => _ws.Dispose();
+
+    [Fact]
+    public async Task Regression_8_08_links_to_dev_zero_and_a_3_GiB_file_a_fifo_a_socket_and_a_folder_are_warnings_on_every_start()
+    {
+        var jobs = new[] { "zero", "huge", "outside", "fifo", "socket", "folder", "plain" };
+        _ws.Write("cascade.yaml", "jobs:\n" + string.Concat(jobs.Select(j => $"""
+              {j}:
+                run: external
+              after_{j}:
+                after: [{j}]
+                run: {"{"} command: [sh, -c, 'echo "$CASCADE_PARAMS" > ran_{j}.txt'] {"}"}
+
+            """)));
+        var markers = _ws.PathOf("markers");
+        Directory.CreateDirectory(markers);
+        string M(string job) => Path.Combine(markers, $"{job}__20190312.done");
+        File.CreateSymbolicLink(M("zero"), "/dev/zero");
+        await using (var f = File.Create(_ws.PathOf("huge.bin")))
+        {
+            f.SetLength(3L * 1024 * 1024 * 1024);
+        }
+
+        File.CreateSymbolicLink(M("huge"), _ws.PathOf("huge.bin"));
+        _ws.Write("outside.json", """{"params": {"x": "injected"}}""");
+        File.CreateSymbolicLink(M("outside"), _ws.PathOf("outside.json"));
+        using (var mkfifo = Process.Start("mkfifo", [M("fifo")]))
+        {
+            await mkfifo.WaitForExitAsync();
+        }
+
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Bind(new UnixDomainSocketEndPoint(M("socket")));
+        Directory.CreateDirectory(M("folder"));
+        _ws.Write("markers/plain__20190312.done", "");
+
+        for (var start = 1; start <= 2; start++)
+        {
+            var run = (await CascadeCli.RunAsync(_ws.Root, "run", "--until-idle")).AssertExitCode(0);
+
+            Assert.DoesNotContain("internal error", run.Output, StringComparison.Ordinal);
+            foreach (var job in jobs.SkipLast(1))
+            {
+                Assert.False(_ws.Exists($"ran_{job}.txt"), $"start {start}: after_{job} ran on a marker that is not a regular file\n{run}");
+                if (start == 1)
+                {
+                    Assert.Contains($"ignored marker '{job}__20190312.done'", run.StdErr, StringComparison.Ordinal);
+                }
+            }
+
+            Assert.True(_ws.Exists("ran_plain.txt"), run.ToString());
+        }
+    }
+}
