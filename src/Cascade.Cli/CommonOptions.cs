@@ -6,11 +6,14 @@ namespace Cascade.Cli;
 /// <summary>Options and arguments shared by several commands.</summary>
 internal static class CommonOptions
 {
+    /// <summary>
+    /// <c>-f FILE</c>, given to every command that reads the pipeline (not to <c>init</c>, which
+    /// writes one). Short options mean one thing everywhere: <c>-f</c> file, <c>-j</c> max-parallel.
+    /// </summary>
     public static readonly Option<string> File = new("--file", "-f")
     {
         Description = "The pipeline file",
         DefaultValueFactory = _ => "cascade.yaml",
-        Recursive = true,
         HelpName = "FILE",
     };
 
