@@ -75,7 +75,7 @@ public static class PipelineLoader
         try
         {
             var stream = new YamlStream();
-            stream.Load(new Parser(scanner));
+            stream.Load(new GuardedParser(new Parser(scanner)));
             return stream;
         }
         catch (YamlException e)
@@ -300,6 +300,10 @@ public static class PipelineLoader
             else if (jobsNode is not YamlMappingNode jobsMap)
             {
                 Error(jobsNode, "'jobs' must be a mapping of job names to their settings");
+            }
+            else if (jobsMap.Children.Count == 0)
+            {
+                Error(jobsNode, "'jobs' is empty: the pipeline has no jobs");
             }
             else
             {
