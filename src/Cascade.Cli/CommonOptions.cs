@@ -52,6 +52,11 @@ internal static class CommonOptions
                 throw new CliException($"{option} '{item}': '{key}' is not a valid name (letters, digits, '_' and '-', starting with a letter)");
             }
 
+            if (item.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new CliException($"{option} {key}=…: the value contains a NUL character, which no argument can carry");
+            }
+
             result[key] = item[(eq + 1)..];
         }
 
