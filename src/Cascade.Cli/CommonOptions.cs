@@ -6,11 +6,14 @@ namespace Cascade.Cli;
 /// <summary>Options and arguments shared by several commands.</summary>
 internal static class CommonOptions
 {
+    /// <summary>
+    /// <c>-f FILE</c>, given to every command that reads the pipeline (not to <c>init</c>, which
+    /// writes one). Short options mean one thing everywhere: <c>-f</c> file, <c>-j</c> max-parallel.
+    /// </summary>
     public static readonly Option<string> File = new("--file", "-f")
     {
         Description = "The pipeline file",
         DefaultValueFactory = _ => "cascade.yaml",
-        Recursive = true,
         HelpName = "FILE",
     };
 
@@ -47,6 +50,11 @@ internal static class CommonOptions
             if (!Cascade.Core.Markers.MarkerBody.IsParamName(key))
             {
                 throw new CliException($"{option} '{item}': '{key}' is not a valid name (letters, digits, '_' and '-', starting with a letter)");
+            }
+
+            if (item.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new CliException($"{option} {key}=…: the value contains a NUL character, which no argument can carry");
             }
 
             result[key] = item[(eq + 1)..];

@@ -18,7 +18,10 @@ var root = new RootCommand("Cascade: a reactive job scheduler. Jobs start when t
     CancelCommand.Create(),
     HistoryCommand.Create(),
 };
-root.Options.Add(CommonOptions.File);
+foreach (var command in root.Subcommands.Where(c => c.Name != "init"))
+{
+    command.Options.Add(CommonOptions.File);
+}
 
 // Signals are handled by `cascade run` itself so that running jobs get their grace period.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

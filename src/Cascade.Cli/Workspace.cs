@@ -39,7 +39,7 @@ internal sealed class Workspace
     /// <summary>Loads and validates the pipeline; a bad file is a <see cref="CliException"/> listing every error.</summary>
     public static Workspace Load(string file)
     {
-        var full = Path.GetFullPath(file);
+        var full = FullPath(file, "-f/--file");
         var result = PipelineLoader.LoadFile(full);
         if (result.Pipeline is null)
         {
@@ -50,6 +50,29 @@ internal sealed class Workspace
         }
 
         return new Workspace(result.Pipeline, full);
+    }
+
+    /// <summary>The absolute path of a path the user gave, or a clear error (empty, a NUL in it).</summary>
+    public static string FullPath(string path, string what)
+    {
+        if (path.Length == 0)
+        {
+            throw new CliException($"{what} is empty: give a path");
+        }
+
+        if (path.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new CliException($"{what} contains a NUL character: give a path");
+        }
+
+        try
+        {
+            return Path.GetFullPath(path);
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or NotSupportedException)
+        {
+            throw new CliException($"{what} '{path}' is not a usable path: {e.Message}");
+        }
     }
 
     public FolderMarkerStore Markers(TimeProvider time, ILogger? logger = null) =>

@@ -14,39 +14,73 @@ internal static class InitCommand
         var command = new Command("init", "Write a runnable example pipeline (player_entry → sessions, payments → revenue → bi_import)") { dir, force };
         command.SetAction(parse => CommandRunner.RunAsync(() =>
         {
-            var target = Path.GetFullPath(parse.GetValue(dir)!);
-            if (File.Exists(Path.Combine(target, "cascade.yaml")) && !parse.GetValue(force))
-            {
-                throw new CliException($"{Path.Combine(parse.GetValue(dir)!, "cascade.yaml")} already exists (use --force to overwrite)");
-            }
-
+            var shown = parse.GetValue(dir)!;
+            var target = Workspace.FullPath(shown, "DIR");
+            CheckTarget(shown, target, parse.GetValue(force));
             var assembly = Assembly.GetExecutingAssembly();
             var files = assembly.GetManifestResourceNames().Where(n => n.StartsWith(Prefix, StringComparison.Ordinal)).Order().ToList();
-            foreach (var name in files)
+            try
             {
-                var relative = name[Prefix.Length..];
-                var path = Path.Combine(target, relative);
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                using (var source = assembly.GetManifestResourceStream(name)!)
-                using (var file = File.Create(path))
+                foreach (var name in files)
                 {
-                    source.CopyTo(file);
+                    Write(assembly, name, Path.Combine(target, name[Prefix.Length..]));
                 }
 
-                if (!OperatingSystem.IsWindows() && relative.EndsWith(".sh", StringComparison.Ordinal))
-                {
-                    File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
-                }
+                Directory.CreateDirectory(Path.Combine(target, "markers"));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CliException($"cannot write the example to {shown}: {e.Message}");
             }
 
-            Directory.CreateDirectory(Path.Combine(target, "markers"));
-            var shown = parse.GetValue(dir)!;
+            var cascade = SelfCommand.Text();
+            var cd = Path.GetFullPath(shown) == Environment.CurrentDirectory ? string.Empty : $"cd {SelfCommand.Shell(shown)} && ";
             Console.WriteLine($"wrote an example pipeline to {shown} ({files.Count} files). Next:");
-            Console.WriteLine($"  cd {shown} && cascade run --until-idle    # runs the chain for the days whose game logs have landed");
-            Console.WriteLine("  cascade status                             # what ran");
-            Console.WriteLine("  cascade why bi_import 20190312             # why a run did (not) start");
+            Console.WriteLine($"  {cd}{cascade} run --until-idle    # runs the chain for the days whose game logs have landed");
+            Console.WriteLine($"  {cascade} status                  # what ran");
+            Console.WriteLine($"  {cascade} why bi_import 20190312  # why a run did (not) start");
             return Task.FromResult(0);
         }));
         return command;
+    }
+
+    /// <summary>Refuses, before writing anything, a target that is a file, too long, or holds a pipeline already.</summary>
+    private static void CheckTarget(string shown, string target, bool force)
+    {
+        if (File.Exists(target))
+        {
+            throw new CliException($"{shown} is a file; init writes a folder (give a folder that does not exist yet, or an empty one)");
+        }
+
+        if (Path.GetFileName(target.TrimEnd(Path.DirectorySeparatorChar)).Length > 255)
+        {
+            throw new CliException($"the folder name is {Path.GetFileName(target).Length} characters long; the most a file system allows is 255");
+        }
+
+        var pipeline = Path.Combine(target, "cascade.yaml");
+        if (Directory.Exists(pipeline))
+        {
+            throw new CliException($"{Path.Combine(shown, "cascade.yaml")} is a folder; init cannot write the pipeline file there");
+        }
+
+        if (File.Exists(pipeline) && !force)
+        {
+            throw new CliException($"{Path.Combine(shown, "cascade.yaml")} already exists (use --force to overwrite)");
+        }
+    }
+
+    private static void Write(Assembly assembly, string name, string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using (var source = assembly.GetManifestResourceStream(name)!)
+        using (var file = File.Create(path))
+        {
+            source.CopyTo(file);
+        }
+
+        if (!OperatingSystem.IsWindows() && path.EndsWith(".sh", StringComparison.Ordinal))
+        {
+            File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
+        }
     }
 }

@@ -12,7 +12,7 @@ internal static class StatusCommand
     public static Command Create()
     {
         var partition = new Option<string?>("--partition", "-p") { Description = "Only this partition" };
-        var job = new Option<string?>("--job", "-j") { Description = "Only this job" };
+        var job = new Option<string?>("--job") { Description = "Only this job" };
         var state = new Option<string?>("--state", "-s") { Description = "Only runs in this state (waiting, queued, running, succeeded, failed, timed_out, upstream_failed)" };
         var json = CommonOptions.Json();
         var command = new Command("status", "Runs and their states (the latest generation of each job and partition)") { partition, job, state, json };

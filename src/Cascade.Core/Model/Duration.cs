@@ -6,7 +6,7 @@ namespace Cascade.Core.Model;
 /// <summary>Durations in the pipeline file: <c>90s</c>, <c>30m</c>, <c>6h</c>, <c>2d</c>, <c>1h30m</c>, <c>500ms</c>.</summary>
 public static partial class Duration
 {
-    [GeneratedRegex(@"^(?:(?<d>\d+)d)?(?:(?<h>\d+)h)?(?:(?<m>\d+)m(?!s))?(?:(?<s>\d+)s)?(?:(?<ms>\d+)ms)?$")]
+    [GeneratedRegex(@"^(?:(?<d>[0-9]+)d)?(?:(?<h>[0-9]+)h)?(?:(?<m>[0-9]+)m(?!s))?(?:(?<s>[0-9]+)s)?(?:(?<ms>[0-9]+)ms)?\z")]
     private static partial Regex Pattern();
 
     public static bool TryParse(string? text, out TimeSpan value)

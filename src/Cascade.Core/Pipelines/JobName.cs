@@ -5,7 +5,7 @@ namespace Cascade.Core.Pipelines;
 /// <summary>Job names: <c>^[a-z0-9][a-z0-9_-]*$</c>, never containing <c>__</c> (the marker separator).</summary>
 public static partial class JobName
 {
-    [GeneratedRegex("^[a-z0-9][a-z0-9_-]*$")]
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9_-]*\z")]
     private static partial Regex Pattern();
 
     public static bool IsValid(string? name) =>

@@ -96,8 +96,18 @@ public static class PipelineValidator
             error(job.Location, $"job '{job.Name}': param name '{name}' is not valid (letters, digits, '_' and '-', starting with a letter)");
         }
 
+        foreach (var (name, value) in job.Params.Where(p => p.Value.Contains('\0', StringComparison.Ordinal)))
+        {
+            error(job.Location, $"job '{job.Name}': the value of param '{name}' contains a NUL character, which no argument can carry");
+        }
+
         if (job.Run is RunSpec.Command cmd)
         {
+            if (cmd.Argv.Any(a => a.Contains('\0', StringComparison.Ordinal)))
+            {
+                error(job.Location, $"job '{job.Name}': a run.command argument contains a NUL character, which no argument can carry");
+            }
+
             if (cmd.Argv.Count == 0 || string.IsNullOrWhiteSpace(cmd.Argv[0]))
             {
                 error(job.Location, $"job '{job.Name}': run.command must name a program");

@@ -42,6 +42,22 @@ public static partial class Placeholders
             .Where(n => !Names.Contains(n) && !(n.StartsWith("params.", StringComparison.Ordinal) && n.Length > 7));
 
     /// <summary>
+    /// The placeholders of <paramref name="templates"/> whose value holds a NUL character. An
+    /// operating system argument ends at a NUL, so such a value would be cut silently: the run must
+    /// fail instead, naming them.
+    /// </summary>
+    public static IReadOnlyList<string> WithNul(
+        IEnumerable<string> templates,
+        IReadOnlyDictionary<string, string> builtIns,
+        IReadOnlyDictionary<string, string> parameters) =>
+        templates.SelectMany(t => Pattern().Matches(t)).Select(m => m.Groups["name"].Value).Distinct(StringComparer.Ordinal)
+            .Where(name => (builtIns.TryGetValue(name, out var v)
+                || (name.StartsWith("params.", StringComparison.Ordinal) && parameters.TryGetValue(name[7..], out v)))
+                && v.Contains('\0', StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>
     /// Substitutes every placeholder. Returns false with the missing names when a value is absent.
     /// </summary>
     public static bool TryRender(

@@ -497,6 +497,13 @@ public sealed partial class Scheduler
             return;
         }
 
+        if (Placeholders.WithNul(command.Argv, values, run.Params) is { Count: > 0 } nul)
+        {
+            var reason = $"the value of {string.Join(", ", nul.Select(m => "{" + m + "}"))} contains a NUL character, which would cut the argument (activation error, not retried)";
+            Fail(attempt with { ActivatedAt = run.ActivatedAt ?? at, StartedAt = at }, null, reason, at, retry: false);
+            return;
+        }
+
         var running = attempt with
         {
             State = RunState.Running,

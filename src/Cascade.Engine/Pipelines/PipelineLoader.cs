@@ -19,15 +19,17 @@ public static class PipelineLoader
     private static readonly string[] DefaultKeys = ["retries", "retry_backoff", "max_parallel", "wait_timeout"];
     private static readonly string[] MarkerKeys = ["folder", "layout", "rescan_interval"];
 
+    /// <summary>The largest pipeline file read; a bigger one (or a device such as /dev/zero) is refused unread.</summary>
+    public const int MaxFileBytes = 1024 * 1024;
+
     public static PipelineResult LoadFile(string path)
     {
-        var full = Path.GetFullPath(path);
-        if (!File.Exists(full))
+        if (PipelineFile.TryRead(path, MaxFileBytes, out var text) is { } problem)
         {
-            return new PipelineResult(null, [new ValidationError(path, SourceLocation.None, "file not found (create one with `cascade init`)")]);
+            return new PipelineResult(null, [new ValidationError(path, SourceLocation.None, problem)]);
         }
 
-        return Load(File.ReadAllText(full), full);
+        return Load(text, Path.GetFullPath(path));
     }
 
     public static PipelineResult Load(string yaml, string sourcePath)
@@ -38,26 +40,19 @@ public static class PipelineLoader
             return new PipelineResult(null, [new ValidationError(sourcePath, new SourceLocation(tabLine, 1), "a tab is used for indentation; YAML needs spaces")]);
         }
 
-        var reader = new Reader(sourcePath, errors);
-        PipelineDefinition? definition = null;
-        try
+        if (Parse(yaml, sourcePath, errors) is not { } stream)
         {
-            var stream = new YamlStream();
-            stream.Load(new StringReader(yaml));
-            if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
-            {
-                errors.Add(new ValidationError(sourcePath, new SourceLocation(1, 1), "the pipeline file must be a mapping with a 'jobs' key"));
-            }
-            else
-            {
-                definition = reader.ReadPipeline(root);
-            }
+            return new PipelineResult(null, errors);
         }
-        catch (YamlException e)
+
+        PipelineDefinition? definition = null;
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
         {
-            var message = e.InnerException?.Message ?? e.Message;
-            var at = new SourceLocation((int)e.Start.Line, (int)e.Start.Column);
-            errors.Add(new ValidationError(sourcePath, at, $"YAML syntax error: {Clean(message)}"));
+            errors.Add(new ValidationError(sourcePath, new SourceLocation(1, 1), "the pipeline file must be a mapping with a 'jobs' key"));
+        }
+        else
+        {
+            definition = new Reader(sourcePath, errors).ReadPipeline(root);
         }
 
         if (errors.Count > 0 || definition is null)
@@ -67,6 +62,39 @@ public static class PipelineLoader
 
         return Pipeline.Create(definition);
     }
+
+    /// <summary>
+    /// Parses the YAML. Whatever the library throws for a broken text (a <see cref="YamlException"/>
+    /// with its position, or an internal error of its scanner such as an
+    /// <see cref="InvalidOperationException"/> without one) becomes one error located where the
+    /// scanner stopped: no input text can make loading throw.
+    /// </summary>
+    private static YamlStream? Parse(string yaml, string sourcePath, List<ValidationError> errors)
+    {
+        var scanner = new Scanner(new StringReader(yaml));
+        try
+        {
+            var stream = new YamlStream();
+            stream.Load(new GuardedParser(new Parser(scanner)));
+            return stream;
+        }
+        catch (YamlException e)
+        {
+            var message = e.InnerException?.Message ?? e.Message;
+            var at = e.Start.Line > 0 ? e.Start : scanner.CurrentPosition;
+            errors.Add(new ValidationError(sourcePath, Located(at), $"YAML syntax error: {Clean(message)}"));
+        }
+#pragma warning disable CA1031 // any failure of the YAML library on a text is a syntax error of that text, never a crash
+        catch (Exception e) when (e is not OutOfMemoryException)
+#pragma warning restore CA1031
+        {
+            errors.Add(new ValidationError(sourcePath, Located(scanner.CurrentPosition), "YAML syntax error: the YAML reader cannot read the text from here (check for an unclosed [ or {, or an unusual character)"));
+        }
+
+        return null;
+    }
+
+    private static SourceLocation Located(Mark at) => new(Math.Max(1, (int)at.Line), Math.Max(1, (int)at.Column));
 
     private static int? TabIndentedLine(string yaml)
     {
@@ -272,6 +300,10 @@ public static class PipelineLoader
             else if (jobsNode is not YamlMappingNode jobsMap)
             {
                 Error(jobsNode, "'jobs' must be a mapping of job names to their settings");
+            }
+            else if (jobsMap.Children.Count == 0)
+            {
+                Error(jobsNode, "'jobs' is empty: the pipeline has no jobs");
             }
             else
             {

@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Serialization;
 using Cascade.Core.Scheduling;
@@ -12,7 +11,8 @@ public sealed class SlackAlertSink(HttpClient http, Uri url, string pipeline) : 
 
     public async ValueTask SendAsync(Alert alert, CancellationToken cancellationToken)
     {
-        using var response = await http.PostAsJsonAsync(url, new SlackMessage(Text(alert, pipeline)), SlackJson.Default.SlackMessage, cancellationToken);
+        using var content = BufferedJson.Create(new SlackMessage(Text(alert, pipeline)), SlackJson.Default.SlackMessage);
+        using var response = await http.PostAsync(url, content, cancellationToken);
         response.EnsureSuccessStatusCode();
     }
 

@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using System.Text.Json.Serialization;
 using Cascade.Core.Scheduling;
 
@@ -13,7 +12,8 @@ public sealed class WebhookAlertSink(HttpClient http, Uri url, string pipeline) 
 
     public async ValueTask SendAsync(Alert alert, CancellationToken cancellationToken)
     {
-        using var response = await http.PostAsJsonAsync(url, Document(alert, pipeline), WebhookJson.Default.WebhookDocument, cancellationToken);
+        using var content = BufferedJson.Create(Document(alert, pipeline), WebhookJson.Default.WebhookDocument);
+        using var response = await http.PostAsync(url, content, cancellationToken);
         response.EnsureSuccessStatusCode();
     }
 
