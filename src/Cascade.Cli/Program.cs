@@ -21,4 +21,4 @@ var root = new RootCommand("Cascade: a reactive job scheduler. Jobs start when t
 root.Options.Add(CommonOptions.File);
 
 // Signals are handled by `cascade run` itself so that running jobs get their grace period.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+return await ExitCodes.InvokeAsync(root, args, new InvocationConfiguration { ProcessTerminationTimeout = null });

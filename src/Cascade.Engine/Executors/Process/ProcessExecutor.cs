@@ -10,7 +10,8 @@ namespace Cascade.Engine.Executors.Process;
 /// Runs a command as a child process, never through a shell: the rendered argv goes to
 /// <see cref="ProcessStartInfo.ArgumentList"/>. The working directory is the pipeline's folder; a
 /// relative program path (one with a '/') is resolved against it. Output (stdout and stderr,
-/// interleaved by line) goes to the attempt's log file.
+/// interleaved by line) goes to the attempt's log file, each line written through to the file as
+/// it arrives, so <c>cascade logs</c> shows a running attempt's output (and <c>--follow</c> tails it).
 /// </summary>
 public sealed class ProcessExecutor(string workingDirectory) : IExecutor
 {
@@ -59,7 +60,10 @@ public sealed class ProcessExecutor(string workingDirectory) : IExecutor
 
             lock (gate)
             {
+                // Written through at once: the log is live. This runs on the output reader's thread,
+                // never on the path from marker to started process.
                 log!.WriteLine(line);
+                log.Flush();
             }
         }
 
@@ -112,13 +116,8 @@ public sealed class ProcessExecutor(string workingDirectory) : IExecutor
             }
 
             await process.WaitForExitAsync(CancellationToken.None);
-            Write("[cascade] killed: the scheduler stopped");
+            Write($"[cascade] killed: {context.KillReason?.Invoke() ?? "the scheduler stopped"}");
             return new AttemptOutcome.Killed();
-        }
-
-        lock (gate)
-        {
-            log.Flush();
         }
 
         return new AttemptOutcome.Exited(process.ExitCode);
