@@ -31,9 +31,12 @@ internal static class HistoryCommand
             {
                 var who = run.Cause ?? (run.Attempt == 0 ? "marker" : "inputs");
                 rows.Add([$"g{run.Generation}", "-", States.Label(run), who, States.At(run.CreatedAt), States.At(run.FinishedAt), run.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-", run.Reason ?? string.Empty]);
-                foreach (var a in attempts.Where(a => a.Generation == run.Generation))
+                for (var n = 1; n <= run.Attempt; n++)
                 {
-                    rows.Add([string.Empty, a.Attempt.ToString(CultureInfo.InvariantCulture), a.Outcome ?? "running", string.Empty, States.At(a.StartedAt), States.At(a.FinishedAt), a.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-", LogNote(ws, key, a)]);
+                    var number = n.ToString(CultureInfo.InvariantCulture);
+                    rows.Add(attempts.LastOrDefault(a => a.Generation == run.Generation && a.Attempt == n) is { } a
+                        ? [string.Empty, number, a.Outcome ?? "running", string.Empty, States.At(a.StartedAt), States.At(a.FinishedAt), a.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-", LogNote(ws, key, a)]
+                        : [string.Empty, number, "never started", string.Empty, "-", "-", "-", n == run.Attempt ? $"no output: {run.Reason}" : "no output"]);
                 }
             }
 
