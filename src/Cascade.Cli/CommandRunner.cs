@@ -30,14 +30,14 @@ internal static class CommandRunner
         catch (OperationCanceledException)
         {
             await Console.Error.WriteLineAsync("cancelled");
-            return 130;
+            return ExitCodes.Interrupted;
         }
 #pragma warning disable CA1031 // the last line of defence: a bug gets a report, not a bare crash
         catch (Exception e)
 #pragma warning restore CA1031
         {
             await Console.Error.WriteLineAsync($"internal error (please report it): {e}");
-            return 70;
+            return ExitCodes.Internal;
         }
     }
 }

@@ -24,4 +24,4 @@ foreach (var command in root.Subcommands.Where(c => c.Name != "init"))
 }
 
 // Signals are handled by `cascade run` itself so that running jobs get their grace period.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+return await ExitCodes.InvokeAsync(root, args, new InvocationConfiguration { ProcessTerminationTimeout = null });

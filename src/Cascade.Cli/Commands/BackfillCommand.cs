@@ -50,10 +50,13 @@ internal static class BackfillCommand
                 throw new CliException("--max-parallel must be 1 or more");
             }
 
+            var startJobs = names.Count > 0 ? names : RootsToRun(ws.Pipeline, first, last);
+            var scope = BackfillScope.Of(ws.Pipeline, startJobs, first, last);
+
             var id = "bf-" + TimeProvider.System.GetUtcNow().ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..4];
             var request = Request.ForBackfill(id, names, first, last, parse.GetValue(maxParallel), TimeProvider.System.GetUtcNow());
-            var starts = names.Count > 0 ? string.Join(", ", names) : "every root job";
-            Console.WriteLine($"backfill {id}: {first:yyyy-MM-dd}..{last:yyyy-MM-dd} from {starts}{(parse.GetValue(maxParallel) is { } n ? $", at most {n} at once" : string.Empty)} (cancel: cascade cancel --backfill {id})");
+            var starts = names.Count > 0 ? string.Join(", ", names) : $"the root job(s) {string.Join(", ", startJobs)}";
+            Console.WriteLine($"backfill {id}: {first:yyyy-MM-dd}..{last:yyyy-MM-dd} from {starts}{(parse.GetValue(maxParallel) is { } n ? $", at most {n} at once" : string.Empty)}: {scope.Total} run(s) of {scope.JobCount} job(s) (cancel: cascade cancel --backfill {id})");
 
             SchedulerLock? owned = null;
             try
@@ -77,9 +80,11 @@ internal static class BackfillCommand
                     return 0;
                 }
 
+                var before = await scope.ReadAsync(store, ct);
+                var doneBefore = before.Values.Count(r => r.IsDone);
                 return owned is null
-                    ? await FollowAsync(store, id, requestId, ct)
-                    : await RunHereAsync(ws, store, id, ct);
+                    ? await FollowAsync(store, scope, doneBefore, requestId, ct)
+                    : await RunHereAsync(ws, store, scope, before, doneBefore, ct);
             }
         }));
         return command;
@@ -90,28 +95,54 @@ internal static class BackfillCommand
             ? d
             : throw new CliException($"{option} '{text}' is not a date (YYYY-MM-DD)");
 
+    /// <summary>
+    /// The roots a default backfill starts from: the command roots. Roots that are external (Cascade
+    /// only tracks them) are skipped; when every root is, the backfill is refused with the jobs to name.
+    /// </summary>
+    private static List<string> RootsToRun(Pipeline pipeline, DateOnly first, DateOnly last)
+    {
+        var roots = pipeline.Jobs.Where(j => j.IsRoot).ToList();
+        var runnable = roots.Where(j => j.Run is RunSpec.Command).Select(j => j.Name).ToList();
+        var external = roots.Where(j => j.Run is RunSpec.External).Select(j => j.Name).ToList();
+        var after = external.SelectMany(e => pipeline.DownstreamJobs(e)).Where(j => j.Run is RunSpec.Command).Select(j => j.Name).Distinct().ToList();
+        var suggestion = after.Count == 0
+            ? string.Empty
+            : $" Backfill from the job(s) after {(external.Count == 1 ? "it" : "them")}: cascade backfill --from {first:yyyy-MM-dd} --to {last:yyyy-MM-dd} {string.Join(" ", after.Select(j => "--job " + j))}";
+        if (runnable.Count == 0)
+        {
+            throw new CliException($"every root job is external ({string.Join(", ", external)}): Cascade only tracks it and cannot run it, so a backfill from the roots would run nothing.{suggestion}");
+        }
+
+        if (external.Count > 0)
+        {
+            Console.WriteLine($"note: the external root job(s) {string.Join(", ", external)} are not run (Cascade only tracks them).{suggestion}");
+        }
+
+        return runnable;
+    }
+
     /// <summary>No scheduler runs: run one here until the backfill (and anything it set off) is done.</summary>
-    private static async Task<int> RunHereAsync(Workspace ws, IRunStore store, string id, CancellationToken ct)
+    private static async Task<int> RunHereAsync(Workspace ws, IRunStore store, BackfillScope scope, Dictionary<Core.Model.RunKey, Run> before, int doneBefore, CancellationToken ct)
     {
         using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).AddFilter((_, level) => level >= LogLevel.Warning).AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
         var options = new EngineOptions { UntilIdle = true, LogDirectory = ws.LogDirectory, RescanInterval = ws.Pipeline.Definition.RescanInterval };
         using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(TimeProvider.System, loggerFactory.CreateLogger("cascade")), new ProcessExecutor(ws.BaseDirectory, ws.StatePath), TimeProvider.System, loggerFactory.CreateLogger("cascade"));
-        var tally = new Dictionary<Core.Model.RunKey, RunState>();
+        var tally = before;
         service.RunChanged += change =>
         {
-            if (change.Run.Backfill == id)
+            if (scope.Contains(change.Run.Key))
             {
                 lock (tally)
                 {
-                    tally[change.Run.Key] = change.Run.State;
+                    tally[change.Run.Key] = change.Run;
                 }
             }
         };
-        Counts Snapshot()
+        BackfillCounts Snapshot()
         {
             lock (tally)
             {
-                return Counts.Of(tally.Values);
+                return scope.Count(tally.Values, doneBefore);
             }
         }
 
@@ -122,28 +153,20 @@ internal static class BackfillCommand
     }
 
     /// <summary>A scheduler runs elsewhere: follow the backfill's runs in the state database.</summary>
-    private static async Task<int> FollowAsync(IRunStore store, string id, long requestId, CancellationToken ct)
+    private static async Task<int> FollowAsync(IRunStore store, BackfillScope scope, int doneBefore, long requestId, CancellationToken ct)
     {
-        Counts latest = new(0, 0, 0, 0, 0, 0);
-        var seen = false;
-        async Task<Counts> Poll()
-        {
-            var runs = await store.QueryRunsAsync(new RunQuery { Backfill = id, Limit = int.MaxValue }, ct);
-            latest = Counts.Of(runs.Select(r => r.State));
-            seen |= runs.Count > 0;
-            return latest;
-        }
-
+        var latest = scope.Count([], doneBefore);
         var done = new TaskCompletionSource();
         var poller = Task.Run(async () =>
         {
             while (!ct.IsCancellationRequested)
             {
-                // The request is marked taken in the same transaction as the runs it queued, so once
-                // it reads as taken, the poll after it sees all of them (or none: nothing to do).
+                // The request is marked taken in the same transaction as the runs it queued, and a
+                // run's end is committed with the downstream runs it queues: once the request is
+                // taken and nothing of the scope is queued or running, nothing more will start.
                 var taken = await store.IsRequestTakenAsync(requestId, ct);
-                var c = await Poll();
-                if ((seen || taken) && c.Active == 0)
+                var c = latest = scope.Count((await scope.ReadAsync(store, ct)).Values, doneBefore);
+                if (taken && c.Active == 0)
                 {
                     break;
                 }
@@ -158,7 +181,7 @@ internal static class BackfillCommand
         return Summarize(latest);
     }
 
-    private static async Task ShowProgressAsync(Task work, Func<Counts> counts, CancellationToken ct)
+    private static async Task ShowProgressAsync(Task work, Func<BackfillCounts> counts, CancellationToken ct)
     {
         if (Console.IsOutputRedirected)
         {
@@ -197,10 +220,9 @@ internal static class BackfillCommand
             });
     }
 
-    private static int Summarize(Counts c)
+    private static int Summarize(BackfillCounts c)
     {
-        var waiting = c.Waiting > 0 ? $", {c.Waiting} waiting for inputs" : string.Empty;
-        Console.WriteLine($"backfill finished: {c.Succeeded} succeeded, {c.Broken} failed or broken, {c.Active} still queued or running{waiting}, of {c.Total} run(s)");
+        Console.WriteLine($"backfill finished: {c.Summary()}");
         if (c.Waiting > 0)
         {
             Console.WriteLine("  runs waiting for inputs start once those are done: `cascade status --state waiting`, `cascade why JOB PARTITION`");
@@ -208,32 +230,9 @@ internal static class BackfillCommand
 
         if (c.Broken > 0)
         {
-            Console.WriteLine("  see `cascade status --state failed` and `cascade why JOB PARTITION`");
+            Console.WriteLine("  see `cascade status --state failed` (and timed_out, upstream_failed) and `cascade why JOB PARTITION`");
         }
 
-        return c.Broken > 0 ? 1 : 0;
-    }
-
-    /// <summary>A backfill's runs by state. Runs waiting for inputs are not active: nothing of the backfill will start them.</summary>
-    private readonly record struct Counts(int Total, int Succeeded, int Running, int Queued, int Waiting, int Broken)
-    {
-        public int Active => Running + Queued;
-
-        public int Finished => Succeeded + Broken;
-
-        public static Counts Of(IEnumerable<RunState> states)
-        {
-            var list = states.ToList();
-            return new Counts(
-                list.Count,
-                list.Count(s => s == RunState.Succeeded),
-                list.Count(s => s == RunState.Running),
-                list.Count(s => s == RunState.Queued),
-                list.Count(s => s == RunState.Waiting),
-                list.Count(s => s.IsBroken()));
-        }
-
-        public override string ToString() =>
-            $"{Succeeded}/{Total} succeeded, {Running} running, {Queued} queued, {Broken} failed" + (Waiting > 0 ? $", {Waiting} waiting for inputs" : string.Empty);
+        return c.Broken > 0 ? ExitCodes.RunBroke : ExitCodes.Ok;
     }
 }

@@ -30,10 +30,13 @@ internal static class HistoryCommand
             foreach (var run in generations)
             {
                 var who = run.Cause ?? (run.Attempt == 0 ? "marker" : "inputs");
-                rows.Add([$"g{run.Generation}", "-", States.Name(run.State), who, States.At(run.CreatedAt), States.At(run.FinishedAt), run.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-", run.Reason ?? string.Empty]);
-                foreach (var a in attempts.Where(a => a.Generation == run.Generation))
+                rows.Add([$"g{run.Generation}", "-", States.Label(run), who, States.At(run.CreatedAt), States.At(run.FinishedAt), run.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-", run.Reason ?? string.Empty]);
+                for (var n = 1; n <= run.Attempt; n++)
                 {
-                    rows.Add([string.Empty, a.Attempt.ToString(CultureInfo.InvariantCulture), a.Outcome ?? "running", string.Empty, States.At(a.StartedAt), States.At(a.FinishedAt), a.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-", $"cascade logs {key.Job} {key.Partition.Key} --attempt {a.Attempt}"]);
+                    var number = n.ToString(CultureInfo.InvariantCulture);
+                    rows.Add(attempts.LastOrDefault(a => a.Generation == run.Generation && a.Attempt == n) is { } a
+                        ? [string.Empty, number, a.Outcome ?? "running", string.Empty, States.At(a.StartedAt), States.At(a.FinishedAt), a.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-", LogNote(ws, key, a)]
+                        : [string.Empty, number, "never started", string.Empty, "-", "-", "-", n == run.Attempt ? $"no output: {run.Reason}" : "no output"]);
                 }
             }
 
@@ -51,4 +54,10 @@ internal static class HistoryCommand
         }));
         return command;
     }
+
+    /// <summary>How to see an attempt's output, or that it has none because its command never started.</summary>
+    private static string LogNote(Workspace ws, Core.Model.RunKey key, AttemptRecord a) =>
+        a.FinishedAt is not null && !File.Exists(Engine.Runtime.LogFiles.PathOf(ws.LogDirectory, key, a.Generation, a.Attempt))
+            ? "never started: no output (`cascade logs` says why)"
+            : $"cascade logs {key.Job} {key.Partition.Key} --generation {a.Generation} --attempt {a.Attempt}";
 }

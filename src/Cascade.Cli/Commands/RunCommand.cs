@@ -88,8 +88,9 @@ internal static class RunCommand
             await using var alerts = new AlertDispatcher(sinks, new AlertDeliveryOptions(), time, logger);
             using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(time, logger), new ProcessExecutor(ws.BaseDirectory, ws.StatePath), time, logger, alerts);
             running = service;
-            var printer = new RunPrinter(parse.GetValue(quiet));
+            var printer = new RunPrinter(parse.GetValue(quiet), time);
             service.RunChanged += printer.OnChanged;
+            service.AttemptStarted += printer.OnAttemptStarted;
             service.Ready += printer.OnReady;
             service.AlertRaised += alert => Console.Error.WriteLine($"{TimeProvider.System.GetUtcNow():HH:mm:ss.fff} ALERT {AlertText.Headline(alert)}: {alert.Summary}{(sinks.Count == 0 ? " (no alerts configured)" : string.Empty)}");
             foreach (var sink in sinks)
@@ -106,98 +107,13 @@ internal static class RunCommand
             await service.RunAsync(stop.Token);
             await alerts.DrainAsync(TimeSpan.FromSeconds(10), time);
             printer.PrintSummary(stopped: stop.IsCancellationRequested);
-            return 0;
+
+            // 1 when a run this invocation changed ended broken (a cron or CI wrapper must see it);
+            // 130 when a signal stopped `--until-idle` before it was idle. ExitCodes.Help has the table.
+            return printer.AnyBroken ? ExitCodes.RunBroke
+                : options.UntilIdle && stop.IsCancellationRequested ? ExitCodes.Interrupted
+                : ExitCodes.Ok;
         }));
         return command;
-    }
-
-    /// <summary>Prints one line per committed change a person cares about, and a summary at the end.</summary>
-    private sealed class RunPrinter(bool quiet)
-    {
-        private readonly Dictionary<RunKey, Run> _touched = [];
-        private int _startupDone;
-        private bool _ready;
-
-        private readonly List<(string Line, bool Error)> _startupLines = [];
-
-        public void OnReady()
-        {
-            _ready = true;
-            Console.WriteLine($"{Stamp()} ready: {_startupDone} run(s) found done by markers in the store");
-            foreach (var (line, error) in _startupLines)
-            {
-                (error ? Console.Error : Console.Out).WriteLine(line);
-            }
-
-            _startupLines.Clear();
-        }
-
-        public void OnChanged(SchedulerEffect.RunChanged change)
-        {
-            var run = change.Run;
-            if (!_ready && change.Event == "succeeded" && run.Attempt == 0)
-            {
-                _startupDone++;
-                return;
-            }
-
-            _touched[run.Key] = run;
-            var what = change.Event switch
-            {
-                "started" => $"started (attempt {run.Attempt}{(run.Cause == "trigger" ? ", triggered" : string.Empty)})",
-                "succeeded" when run.Attempt == 0 => "done (marker)",
-                "succeeded" => $"succeeded in {Elapsed(run)}",
-                "retry" => $"failed ({run.Reason}); retry at {run.NextRetryAt:HH:mm:ss}Z — cascade logs {run.Key.Job} {run.Key.Partition.Key}",
-                "failed" => $"FAILED: {run.Reason} — cascade logs {run.Key.Job} {run.Key.Partition.Key}",
-                "timed_out" => $"TIMED OUT: {run.Reason}",
-                "upstream_failed" => $"upstream_failed: {run.Reason}",
-                "late" => change.Detail,
-                "deadline_missed" => change.Detail,
-                "interrupted" => "was running when the last scheduler stopped; queued again",
-                "exited" when run.ExitCode is not 0 => change.Detail ?? "exited",
-                "superseded" => change.Detail,
-                "cancelled" => "cancelled",
-                _ => null,
-            };
-            var bad = change.Event is "failed" or "retry" or "timed_out" or "upstream_failed" or "deadline_missed";
-            if (what is null || (quiet && !bad))
-            {
-                return;
-            }
-
-            var line = $"{Stamp()} {run.Key.Job} {run.Key.Partition.Key}  {what}";
-            if (!_ready)
-            {
-                _startupLines.Add((line, bad));
-            }
-            else if (bad)
-            {
-                Console.Error.WriteLine(line);
-            }
-            else
-            {
-                Console.WriteLine(line);
-            }
-        }
-
-        public void PrintSummary(bool stopped)
-        {
-            var counts = _touched.Values.GroupBy(r => r.State).OrderBy(g => g.Key).Select(g => $"{g.Count()} {States.Name(g.Key)}").ToList();
-            var verb = stopped ? "stopped" : "idle";
-            Console.WriteLine(counts.Count == 0
-                ? $"{verb}: nothing to do (no run changed). See `cascade status`."
-                : $"{verb}: {string.Join(", ", counts)} — `cascade status` for all runs");
-            var waiting = _touched.Values.Where(r => r.State == RunState.Waiting).Take(3).ToList();
-            foreach (var run in waiting)
-            {
-                Console.WriteLine($"  {run.Key.Job} {run.Key.Partition.Key} is waiting for inputs: cascade why {run.Key.Job} {run.Key.Partition.Key}");
-            }
-
-        }
-
-        private static string Elapsed(Run run) =>
-            run is { StartedAt: { } s, FinishedAt: { } f } ? $"{(f - s).TotalSeconds:0.00}s" : "?";
-
-        private static string Stamp() => TimeProvider.System.GetUtcNow().ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -32,9 +32,7 @@ internal static class StatusCommand
 
             if (parse.GetValue(state) is { } s)
             {
-                query = States.TryParse(s, out var st)
-                    ? query with { State = st }
-                    : throw new CliException($"unknown state '{s}' ({States.All})");
+                query = query with { State = States.Parse(s, "--state") };
             }
 
             await using var store = await ws.OpenStateForReadingAsync(TimeProvider.System, ct);
@@ -42,6 +40,13 @@ internal static class StatusCommand
             if (parse.GetValue(json))
             {
                 PrintJson(runs, ws.Pipeline);
+            }
+            else if (runs.Count == 0)
+            {
+                var any = query == new RunQuery() ? runs : await store.QueryRunsAsync(new RunQuery { Limit = 1 }, ct);
+                Console.WriteLine(any.Count == 0
+                    ? "No runs yet. Runs appear once a marker is observed or a job is triggered by `cascade run`."
+                    : $"No runs match {Filter(query)} (there are other runs: `cascade status` lists them all).");
             }
             else
             {
@@ -70,21 +75,22 @@ internal static class StatusCommand
         stdout.WriteByte((byte)'\n');
     }
 
+    private static string Filter(RunQuery q) => string.Join(" ", new[]
+    {
+        q.Job is { } j ? $"--job {j}" : null,
+        q.Partition is { } p ? $"--partition {p}" : null,
+        q.State is { } s ? $"--state {States.Name(s)}" : null,
+    }.OfType<string>());
+
     private static void PrintTable(IReadOnlyList<Run> runs, Core.Pipelines.Pipeline pipeline)
     {
-        if (runs.Count == 0)
-        {
-            Console.WriteLine("No runs yet. Runs appear once a marker is observed or a job is triggered by `cascade run`.");
-            return;
-        }
-
         var now = TimeProvider.System.GetUtcNow();
         string[] headers = ["JOB", "PARTITION", "STATE", "ATTEMPT", "ACTIVATED", "FINISHED", "NOTE"];
         var rows = runs.Select(run => (IReadOnlyList<string>)
         [
             run.Key.Job,
             run.Key.Partition.Key,
-            States.Name(run.State),
+            States.Label(run),
             run.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture),
             States.At(run.ActivatedAt),
             States.At(run.FinishedAt),
@@ -99,15 +105,14 @@ internal static class StatusCommand
             var table = new Table().Border(TableBorder.Simple).AddColumns(headers);
             for (var r = 0; r < rows.Count; r++)
             {
-                var state = runs[r].State;
-                table.AddRow(rows[r].Select((cell, i) => i == 2 ? States.Markup(state) : Markup.Escape(cell)).ToArray());
+                table.AddRow(rows[r].Select((cell, i) => i == 2 ? States.Markup(runs[r]) : Markup.Escape(cell)).ToArray());
             }
 
             AnsiConsole.Write(table);
         }
 
-        var counts = runs.GroupBy(r => r.State).OrderBy(g => g.Key).Select(g => $"{g.Count()} {States.Name(g.Key)}");
-        Console.WriteLine($"{runs.Count} run(s): {string.Join(", ", counts)}");
+        // Every run counts, those done by markers (external jobs) too, as `cascade run`'s summary counts them.
+        Console.WriteLine($"{runs.Count} run(s): {States.Counts(runs)}");
     }
 
     private static string Note(Run run, DateTimeOffset? deadline, DateTimeOffset now)
@@ -117,7 +122,7 @@ internal static class StatusCommand
         {
             parts.Add($"retry at {retry.ToUniversalTime():HH:mm:ss}Z after exit {run.ExitCode}");
         }
-        else if (run.Reason is { } reason)
+        else if (run.Reason is { } reason && !States.IsCancelled(run))
         {
             parts.Add(reason);
         }

@@ -5,4 +5,7 @@ public sealed record AttemptContext(string MarkerLocation, string LogPath)
 {
     /// <summary>Called once the attempt is under way (its process started), if set.</summary>
     public Action? Started { get; init; }
+
+    /// <summary>Why the attempt is being killed, asked when it is (a cancel, or the scheduler stopping); written to its log.</summary>
+    public Func<string>? KillReason { get; init; }
 }

@@ -635,6 +635,9 @@ public sealed class SchedulerService : IDisposable
             var context = new AttemptContext(_markers.Locate(a.Key), LogFiles.PathOf(_options.LogDirectory, a.Key, a.Generation, a.Attempt))
             {
                 Started = AttemptStarted is { } started ? () => started(a) : null,
+                KillReason = () => _kill.IsCancellationRequested
+                    ? "the scheduler stopped (the run is queued again on the next start)"
+                    : "cancelled (by `cascade cancel`, or a replay replaced this attempt)",
             };
             AttemptOutcome outcome;
             try

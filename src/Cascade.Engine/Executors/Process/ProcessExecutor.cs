@@ -10,7 +10,8 @@ namespace Cascade.Engine.Executors.Process;
 /// Runs a command as a child process, never through a shell: the rendered argv goes to
 /// <see cref="ProcessStartInfo.ArgumentList"/>. The working directory is the pipeline's folder; a
 /// relative program path (one with a '/') is resolved against it. Output (stdout and stderr,
-/// interleaved by line) goes to the attempt's log file.
+/// interleaved by line) goes to the attempt's log file, each line written through to the file as
+/// it arrives, so <c>cascade logs</c> shows a running attempt's output (and <c>--follow</c> tails it).
 /// <para><c>stateIdentity</c> identifies the scheduler's state (its full path): every command is
 /// tagged with it, so that a later scheduler of the same state can end what a dead one left
 /// running (<see cref="EndOrphansAsync"/>, ADR 7). Null: untagged, and nothing is ended.</para>
@@ -71,7 +72,10 @@ public sealed class ProcessExecutor(string workingDirectory, string? stateIdenti
 
             lock (gate)
             {
+                // Written through at once: the log is live. This runs on the output reader's thread,
+                // never on the path from marker to started process.
                 log!.WriteLine(line);
+                log.Flush();
             }
         }
 
@@ -124,13 +128,8 @@ public sealed class ProcessExecutor(string workingDirectory, string? stateIdenti
             }
 
             await process.WaitForExitAsync(CancellationToken.None);
-            Write("[cascade] killed: the scheduler stopped");
+            Write($"[cascade] killed: {context.KillReason?.Invoke() ?? "the scheduler stopped"}");
             return new AttemptOutcome.Killed();
-        }
-
-        lock (gate)
-        {
-            log.Flush();
         }
 
         return new AttemptOutcome.Exited(process.ExitCode);
