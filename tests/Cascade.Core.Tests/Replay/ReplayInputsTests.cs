@@ -68,4 +68,22 @@ public sealed class ReplayInputsTests
         Assert.False(missing.StartsAtOnce(h.Scheduler.Pipeline));
         Assert.Equal([Key("logs", "20190313"), Key("feed", "20190313")], missing.Missing);
     }
+
+    [Fact]
+    public void Regression_8_01_a_run_queued_on_an_input_that_is_then_replayed_waits_for_the_new_marker_instead_of_starting_on_the_old_one()
+    {
+        var h = new Harness(PipelineOf(External("src"), Job("a", "src"), Job("b", "a"), Job("hog")), new SchedulerOptions { MaxParallel = 1 });
+        h.Marker("src", "20190312");
+        h.Trigger("hog", "20190301");
+        h.Exit("a", "20190312", 0); // b is queued, but hog (an older partition) takes the only slot
+        Assert.Equal((RunState.Queued, RunState.Running), (h.Run("b", "20190312").State, h.Run("hog", "20190301").State));
+
+        h.Replay("a", "20190312");
+
+        Assert.Equal(RunState.Waiting, h.Run("b", "20190312").State);
+        h.Exit("hog", "20190301", 0);
+        Assert.Equal(RunState.Running, h.Run("a", "20190312").State);
+        Assert.Equal(["a 20190312", "hog 20190301", "a 20190312"], h.Starts.Names());
+        Assert.Equal(["b 20190312"], ReplayDriver.StartedIn(h.Exit("a", "20190312", 0)));
+    }
 }
