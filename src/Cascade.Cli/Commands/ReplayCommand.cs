@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Cascade.Cli.Output;
 using Cascade.Core.Model;
+using Cascade.Core.Pipelines;
 using Cascade.Core.Scheduling;
 using Cascade.Engine.State;
 
@@ -39,11 +40,11 @@ internal static class ReplayCommand
             var running = plan.Running.ToList();
             if (parse.GetValue(json))
             {
-                PrintJson(plan, parse.GetValue(dryRun));
+                PrintJson(plan, ws.Pipeline, parse.GetValue(dryRun));
             }
             else
             {
-                PrintPlan(plan, name, from, to, parse.GetValue(downstream), ws.Pipeline[name].Run is Core.Pipelines.RunSpec.External);
+                PrintPlan(plan, ws.Pipeline, name, from, to, parse.GetValue(downstream));
             }
 
             if (parse.GetValue(dryRun))
@@ -85,27 +86,62 @@ internal static class ReplayCommand
         return (from, to);
     }
 
-    private static void PrintPlan(ReplayPlan plan, string job, Partition from, Partition to, bool downstream, bool external)
+    private static void PrintPlan(ReplayPlan plan, Pipeline pipeline, string job, Partition from, Partition to, bool downstream)
     {
         var what = from == to ? $"{job} {from.Key}" : $"{job} {from.Key}..{to.Key}";
         var running = plan.Running.Count();
         Console.WriteLine($"replay plan: {what}{(downstream ? " and everything downstream" : string.Empty)} — {plan.Runs.Count} run(s), {running} running now");
         var width = plan.Runs.Max(r => (r.Depth * 3) + r.Key.ToString().Length);
+        var inPlan = plan.Runs.Select(r => r.Key).ToHashSet();
         foreach (var run in plan.Runs)
         {
             var label = (run.Depth == 0 ? string.Empty : new string(' ', (run.Depth - 1) * 3) + "└─ ") + run.Key;
             var state = run.Current is { } s ? States.Name(s) : "no run yet";
-            var next = run.Depth > 0 ? $"waits for {run.Because} to finish again"
-                : external ? "waits for its marker to be written again (external job)"
-                : "starts at once (its inputs are done)";
             var generation = run.Generation == 0 ? $"new g{run.NextGeneration}" : $"g{run.Generation} -> g{run.NextGeneration}";
-            Console.WriteLine($"  {label.PadRight(width)}  {state,-15}  {generation,-9}  {next}");
+            Console.WriteLine($"  {label.PadRight(width)}  {state,-15}  {generation,-9}  {Next(run, pipeline, inPlan)}");
         }
 
         Console.WriteLine("Old markers are moved aside (markers/.superseded/), never deleted; upstream runs are not re-run.");
     }
 
-    private static void PrintJson(ReplayPlan plan, bool dryRun)
+    /// <summary>What the planned run does next, naming the inputs it waits for.</summary>
+    private static string Next(PlannedRun run, Pipeline pipeline, HashSet<RunKey> inPlan)
+    {
+        if (run.Depth > 0)
+        {
+            return $"waits for {run.Because} to finish again";
+        }
+
+        if (pipeline[run.Key.Job].Run is RunSpec.External)
+        {
+            return "waits for its marker to be written again (external job)";
+        }
+
+        if (run.Missing.Count == 0)
+        {
+            return "starts at once (its inputs are done)";
+        }
+
+        var again = run.Missing.Where(inPlan.Contains).ToList();
+        var notDone = run.Missing.Where(k => !inPlan.Contains(k)).ToList();
+        var parts = new List<string>();
+        if (notDone.Count > 0)
+        {
+            parts.Add($"{Summarize(notDone)} (not done)");
+        }
+
+        if (again.Count > 0)
+        {
+            parts.Add($"{Summarize(again)} to finish again");
+        }
+
+        return $"waits for {string.Join(" and ", parts)}";
+    }
+
+    private static string Summarize(List<RunKey> keys) =>
+        keys.Count <= 3 ? string.Join(", ", keys) : $"{string.Join(", ", keys.Take(2))} and {keys.Count - 2} more";
+
+    private static void PrintJson(ReplayPlan plan, Pipeline pipeline, bool dryRun)
     {
         using var stdout = Console.OpenStandardOutput();
         using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
@@ -123,6 +159,14 @@ internal static class ReplayCommand
                 w.WriteString("state", run.Current is { } s ? States.Name(s) : null);
                 w.WriteNumber("generation", run.Generation);
                 w.WriteNumber("next_generation", run.NextGeneration);
+                w.WriteBoolean("starts_at_once", run.StartsAtOnce(pipeline));
+                w.WriteStartArray("waits_for");
+                foreach (var key in run.Depth > 0 && run.Because is { } because ? [because] : run.Missing)
+                {
+                    w.WriteStringValue(key.ToString());
+                }
+
+                w.WriteEndArray();
                 w.WriteEndObject();
             }
 

@@ -3,8 +3,16 @@ using Cascade.Core.Pipelines;
 
 namespace Cascade.Core.Scheduling;
 
-/// <summary>One run a replay will re-run: why (the run above it that is replayed too) and what it is now.</summary>
-public sealed record PlannedRun(RunKey Key, int Depth, RunKey? Because, RunState? Current, int Generation, int NextGeneration);
+/// <summary>
+/// One run a replay will re-run: why (the run above it that is replayed too) and what it is now.
+/// <paramref name="Missing"/>: for a replayed run (depth 0), its inputs that are not done now (or
+/// are replayed too); it starts at once only when there are none, else it waits for them.
+/// </summary>
+public sealed record PlannedRun(RunKey Key, int Depth, RunKey? Because, RunState? Current, int Generation, int NextGeneration, IReadOnlyList<RunKey> Missing)
+{
+    /// <summary>A replayed run of a command job whose inputs are all done: it is queued at once.</summary>
+    public bool StartsAtOnce(Pipeline pipeline) => Depth == 0 && Missing.Count == 0 && pipeline[Key.Job].Run is RunSpec.Command;
+}
 
 /// <summary>
 /// What a replay will do, computed the same way by <c>--dry-run</c> and by the scheduler: the
@@ -26,7 +34,18 @@ public sealed record ReplayPlan(IReadOnlyList<PlannedRun> Runs)
             var key = new RunKey(job, p);
             var current = lookup(key);
             planned.Add(key);
-            runs.Add(new PlannedRun(key, 0, null, current?.State, current?.Generation ?? 0, (current?.Generation ?? 0) + 1));
+            runs.Add(new PlannedRun(key, 0, null, current?.State, current?.Generation ?? 0, (current?.Generation ?? 0) + 1, []));
+        }
+
+        // A replayed run never starts on missing inputs (only trigger skips that check): an input is
+        // missing when it is not done, or when it is replayed too (its new marker is to come).
+        for (var i = 0; i < runs.Count; i++)
+        {
+            var key = runs[i].Key;
+            List<RunKey> missing = [.. pipeline.InputsOf(key)
+                .Where(input => planned.Contains(input.Key) || (lookup(input.Key) is not { IsDone: true } && !pipeline.IsSatisfiedByStart(key, input)))
+                .Select(input => input.Key)];
+            runs[i] = runs[i] with { Missing = missing };
         }
 
         if (!downstream)
@@ -52,7 +71,7 @@ public sealed record ReplayPlan(IReadOnlyList<PlannedRun> Runs)
                 }
 
                 planned.Add(key);
-                runs.Add(new PlannedRun(key, parent.Depth + 1, parent.Key, current.State, current.Generation, current.Generation + 1));
+                runs.Add(new PlannedRun(key, parent.Depth + 1, parent.Key, current.State, current.Generation, current.Generation + 1, []));
             }
         }
 

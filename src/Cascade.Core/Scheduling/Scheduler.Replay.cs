@@ -32,16 +32,16 @@ public sealed partial class Scheduler
             return;
         }
 
-        var inPlan = plan.Runs.Select(p => p.Key).ToHashSet();
         var follow = new List<RunKey>();
         foreach (var planned in plan.Runs)
         {
             var wasBroken = _runs.GetValueOrDefault(planned.Key) is { IsBroken: true };
             var fresh = OpenGeneration(planned.Key, r.At, "replay");
 
-            // The replayed job starts at once, unless one of its inputs is replayed too (a range of a
-            // running total): then it waits for that input's new marker like every run below.
-            if (planned.Depth == 0 && job.Run is RunSpec.Command && !_pipeline.InputsOf(planned.Key).Any(i => inPlan.Contains(i.Key)))
+            // The replayed job starts at once only when its inputs are all done; otherwise (an input
+            // never done, or replayed too: a range of a running total) it waits for them like every
+            // run below, with its normal wait deadline.
+            if (planned.StartsAtOnce(_pipeline))
             {
                 Enqueue(fresh, "replay", r.At);
             }
@@ -85,7 +85,29 @@ public sealed partial class Scheduler
 
         var fresh = NewRun(key, at) with { Generation = generation, Cause = cause };
         Change(fresh, "waiting", $"generation {generation} ({cause})");
+        if (old is { IsDone: true })
+        {
+            RequeueBelow(key);
+        }
+
         return fresh;
+    }
+
+    /// <summary>
+    /// A done input is done no more: runs below it that were queued on it but have not started
+    /// wait for its new marker again (a queued run never starts on an input being recomputed).
+    /// Triggered runs skip the input check on purpose and stay queued.
+    /// </summary>
+    private void RequeueBelow(RunKey input)
+    {
+        foreach (var key in _pipeline.DownstreamOf(input).Order())
+        {
+            if (_runs.GetValueOrDefault(key) is { State: RunState.Queued } run && run.Cause != "trigger")
+            {
+                Unqueue(key);
+                Change(run with { State = RunState.Waiting, NextRetryAt = null }, "waiting", $"input {input.Job} {input.Partition.Key} is replayed: waiting for its new marker");
+            }
+        }
     }
 
     private void OnBackfill(BackfillRequested b)
