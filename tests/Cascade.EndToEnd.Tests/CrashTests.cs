@@ -181,8 +181,18 @@ public sealed class CrashTests : IDisposable
         return doc.RootElement.EnumerateArray().ToDictionary(r => r.GetProperty("job").GetString()!, r => r.GetProperty("state").GetString()!);
     }
 
-    private static bool IsAlive(int pid) =>
-        File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].StartsWith('Z');
+    /// <summary>A zombie (dead, not yet reaped) is not alive.</summary>
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            return !File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].StartsWith('Z');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
 
     private int Lines(string file)
     {
