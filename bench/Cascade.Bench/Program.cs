@@ -9,6 +9,12 @@ if (args is ["--child", ScaleScenario.Name, var childDir])
     return await ScaleScenario.ChildAsync(childDir);
 }
 
+// The crash campaign is a check, not a timing: its own options, report and exit code.
+if (args is [Cascade.Bench.Crash.CrashCampaign.Name, .. var crashArgs])
+{
+    return await Cascade.Bench.Crash.CrashCampaign.MainAsync(crashArgs);
+}
+
 if (args is ["--help"] or ["-h"])
 {
     Console.WriteLine(BenchOptions.Usage);
