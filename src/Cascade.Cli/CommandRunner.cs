@@ -21,6 +21,12 @@ internal static class CommandRunner
             await Console.Error.WriteLineAsync("error: " + e.Message);
             return 1;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The environment refused (permissions, a full disk, a path too long): the user's to fix, not a bug.
+            await Console.Error.WriteLineAsync("error: " + e.Message);
+            return 1;
+        }
         catch (OperationCanceledException)
         {
             await Console.Error.WriteLineAsync("cancelled");
