@@ -23,7 +23,7 @@ internal static class CommandRunner
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // The environment, not a bug: a full disk, a read-only folder, a missing permission.
+            // The environment refused (permissions, a full disk, a path too long): the user's to fix, not a bug.
             await Console.Error.WriteLineAsync("error: " + e.Message);
             return 1;
         }

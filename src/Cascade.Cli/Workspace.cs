@@ -43,7 +43,8 @@ internal sealed class Workspace
         var result = PipelineLoader.LoadFile(full);
         if (result.Pipeline is null)
         {
-            var shown = Path.GetRelativePath(Environment.CurrentDirectory, full);
+            var relative = Path.GetRelativePath(Environment.CurrentDirectory, full);
+            var shown = relative.StartsWith("..", StringComparison.Ordinal) ? full : relative;
             var lines = result.Errors.Select(e => (e with { File = shown }).ToString()).ToList();
             lines.Add($"{lines.Count} error(s) in {shown}");
             throw new CliException(string.Join(Environment.NewLine, lines), raw: true);

@@ -29,7 +29,7 @@ public sealed class DemoTests(DemoFixture demo) : IClassFixture<DemoFixture>
     public void Init_writes_the_demo_and_tells_what_to_run_next()
     {
         demo.Init.AssertExitCode(0);
-        Assert.Contains("cascade run --until-idle", demo.Init.StdOut, StringComparison.Ordinal);
+        Assert.Contains(" run --until-idle", demo.Init.StdOut, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(demo.Demo, "cascade.yaml")));
         Assert.True(File.Exists(Path.Combine(demo.Demo, "markers", "game_logs__20190312.done")));
     }

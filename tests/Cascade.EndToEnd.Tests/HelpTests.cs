@@ -21,7 +21,8 @@ public sealed class HelpTests : IDisposable
             Assert.Matches($@"(?m)^\s+{command}\b", result.StdOut);
         }
 
-        Assert.Contains("--file", result.StdOut, StringComparison.Ordinal);
+        var validate = (await CascadeCli.RunAsync(_ws.Root, "validate", "--help")).AssertExitCode(0);
+        Assert.Contains("--file", validate.StdOut, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -343,7 +343,7 @@ public sealed class ValidateCommandTests : IDisposable
                 partition_offset: -1
                 start: 2019-03-01
                 run:
-                  command: [python3, jobs/player_entry.py, --date, "{date}"]
+                  command: [sh, jobs/player_entry.sh, --date, "{date}"]
               sessions:
                 after: [player_entry]
                 run: { command: [./jobs/sessions.sh, "{year}", "{month}", "{day}"] }
@@ -355,6 +355,8 @@ public sealed class ValidateCommandTests : IDisposable
                 deadline: "06:00"
                 run: { command: [./jobs/revenue.sh, "{params.currency}"] }
             """);
+        _ws.WriteScript("jobs/sessions.sh", "#!/bin/sh\n");
+        _ws.WriteScript("jobs/revenue.sh", "#!/bin/sh\n");
 
         var result = await CascadeCli.RunAsync(_ws.Root, "validate");
 

@@ -12,7 +12,8 @@ internal static class DoneCommand
         var partition = CommonOptions.PartitionArgument();
         var meta = CommonOptions.KeyValues("--meta", "Metadata shown in status (repeatable); numbers and true/false stay JSON values");
         var param = CommonOptions.KeyValues("--param", "A param passed to downstream runs of this partition (repeatable)");
-        var command = new Command("done", "Write a done marker: the job is done for the partition; downstream jobs react") { job, partition, meta, param };
+        var force = new Option<bool>("--force") { Description = "Replace a marker that exists already (what ran on it is not re-run: use `cascade replay` for that)" };
+        var command = new Command("done", "Write a done marker: the job is done for the partition; downstream jobs react") { job, partition, meta, param, force };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async () =>
         {
             var ws = Workspace.Load(parse.GetValue(CommonOptions.File)!);
@@ -31,8 +32,15 @@ internal static class DoneCommand
                     StringComparer.Ordinal),
             };
             var store = ws.Markers(TimeProvider.System);
+            var path = store.Locate(key);
+            var existed = File.Exists(path);
+            if (existed && !parse.GetValue(force))
+            {
+                throw new CliException($"{Workspace.Relative(path)} exists already: {key.Job} {key.Partition.Key} is done. Its body is kept; a new one would not re-run what ran on it (use `cascade replay {key.Job} {key.Partition.Key}` for that, or --force to replace the marker anyway)");
+            }
+
             await store.WriteAsync(key, body, ct);
-            Console.WriteLine($"marker written: {Workspace.Relative(store.Locate(key))}");
+            Console.WriteLine(existed ? $"marker replaced: {Workspace.Relative(path)} (runs that already used it are not re-run)" : $"marker written: {Workspace.Relative(path)}");
             return 0;
         }));
         return command;

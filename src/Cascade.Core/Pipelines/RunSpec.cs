@@ -8,7 +8,11 @@ public abstract record RunSpec
     }
 
     /// <summary>An argv run as a process without a shell; every element may hold placeholders.</summary>
-    public sealed record Command(IReadOnlyList<string> Argv) : RunSpec;
+    public sealed record Command(IReadOnlyList<string> Argv) : RunSpec
+    {
+        /// <summary>Where the program (the first argument) was written, for errors about it.</summary>
+        public SourceLocation Location { get; init; } = SourceLocation.None;
+    }
 
     /// <summary>Done by someone else: Cascade only tracks its markers and never starts it.</summary>
     public sealed record External : RunSpec;

@@ -498,7 +498,7 @@ public static class PipelineLoader
                 }
             }
 
-            return new RunSpec.Command(args);
+            return new RunSpec.Command(args) { Location = At(argv.Children.Count > 0 ? argv.Children[0] : argv) };
         }
 
         private void CheckKeys(YamlMappingNode map, string[] known, string where)
