@@ -146,8 +146,8 @@ public sealed class StateFileTests : IDisposable
         WritePipeline();
         (await CascadeCli.RunAsync(_ws.Root, "done", "upstream", "20190312")).AssertExitCode(0);
         (await CascadeCli.RunAsync(_ws.Root, "run", "--until-idle")).AssertExitCode(0);
+        using var view = new TempWorkspace(); // declared first: disposed after the mount on it is gone
         await using var mounts = new Mounts();
-        using var view = new TempWorkspace();
         if (!await mounts.ReadOnlyViewAsync(_ws.Root, view.Root))
         {
             return;
