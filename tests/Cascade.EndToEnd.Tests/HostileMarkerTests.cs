@@ -62,4 +62,73 @@ public sealed class HostileMarkerTests : IDisposable
             Assert.True(_ws.Exists("ran_plain.txt"), run.ToString());
         }
     }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task Regression_8_08_a_marker_the_scheduler_may_not_read_is_a_warning_on_every_start_not_a_crash()
+    {
+        _ws.Write("cascade.yaml", """
+            jobs:
+              upstream:
+                run: external
+              down:
+                after: [upstream]
+                run: { command: [sh, -c, 'echo ran > down.txt'] }
+            """);
+        _ws.Write("markers/upstream__20190312.done", """{"params": {"a": "1"}}""");
+        File.SetUnixFileMode(_ws.PathOf("markers", "upstream__20190312.done"), UnixFileMode.None);
+
+        // Root reads any file: the scheduler then runs as an unprivileged user (nobody), for whom mode 000 means no.
+        var asRoot = Environment.UserName == "root";
+        if (asRoot)
+        {
+            foreach (var dir in new[] { _ws.Root, _ws.PathOf("markers") })
+            {
+                File.SetUnixFileMode(dir, (UnixFileMode)0x1FF);
+            }
+        }
+
+        for (var start = 1; start <= 2; start++)
+        {
+            var run = await RunMaybeUnprivilegedAsync(asRoot, "run", "--until-idle");
+
+            Assert.True(run.ExitCode == 0, run.ToString());
+            Assert.DoesNotContain("internal error", run.Output, StringComparison.Ordinal);
+            if (start == 1)
+            {
+                Assert.Contains("ignored marker 'upstream__20190312.done': it cannot be read (permission denied)", run.StdErr, StringComparison.Ordinal);
+            }
+
+            Assert.False(_ws.Exists("down.txt"), "a run started on a marker whose params could not be read");
+        }
+    }
+
+    private async Task<CliResult> RunMaybeUnprivilegedAsync(bool asRoot, params string[] args)
+    {
+        if (!asRoot)
+        {
+            return await CascadeCli.RunAsync(_ws.Root, args);
+        }
+
+        var info = new ProcessStartInfo("setpriv") { WorkingDirectory = _ws.Root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        foreach (var a in new[] { "--reuid", "65534", "--regid", "65534", "--clear-groups", "env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp", dotnet, CascadeCli.DllPath }.Concat(args))
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        try
+        {
+            using var p = Process.Start(info)!;
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            await p.WaitForExitAsync().WaitAsync(CascadeCli.Timeout);
+            return new CliResult(p.ExitCode, await stdout, await stderr);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            Assert.Fail($"this test needs setpriv to drop root: {e.Message}");
+            throw;
+        }
+    }
 }

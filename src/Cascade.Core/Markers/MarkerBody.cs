@@ -57,6 +57,21 @@ public sealed record MarkerBody
 
         using (doc)
         {
+            try
+            {
+                return FromDocument(doc);
+            }
+            catch (InvalidOperationException e)
+            {
+                // Valid JSON that is not valid text, e.g. a lone UTF-16 surrogate ("\ud800") in a name or value.
+                return new MarkerBody { Warning = $"marker body is not valid JSON text ({Shorten(e.Message)}); ignored" };
+            }
+        }
+    }
+
+    private static MarkerBody FromDocument(JsonDocument doc)
+    {
+        {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
                 return new MarkerBody { Warning = $"marker body must be a JSON object, not {doc.RootElement.ValueKind}; ignored" };
@@ -100,12 +115,18 @@ public sealed record MarkerBody
                 }
             }
 
-            return new MarkerBody
+            var body = new MarkerBody
             {
                 Params = prms,
                 Meta = meta,
                 Warning = warnings.Count == 0 ? null : string.Join("; ", warnings),
             };
+            if (meta.Count > 0)
+            {
+                _ = body.ToJson(); // metadata is written out again (status, markers): prove it can be, here
+            }
+
+            return body;
         }
     }
 

@@ -115,6 +115,11 @@ public sealed class MarkerLayout
             return MarkerNameResult.Fail($"'{relativePath}': job name '{job}' may not contain '__'");
         }
 
+        if (!Pipelines.JobName.IsValid(job))
+        {
+            return MarkerNameResult.Fail($"'{Shorten(relativePath)}': '{Shorten(job)}' is not a valid job name");
+        }
+
         if (!Model.Partition.TryParse(m.Groups["partition"].Value, out var partition))
         {
             return MarkerNameResult.Fail($"'{relativePath}': '{m.Groups["partition"].Value}' is not a valid date or hour");
@@ -122,6 +127,8 @@ public sealed class MarkerLayout
 
         return MarkerNameResult.Ok(new RunKey(job, partition));
     }
+
+    private static string Shorten(string s) => s.Length > 80 ? s[..80] + "…" : s;
 
     private static int Count(string s, string part)
     {

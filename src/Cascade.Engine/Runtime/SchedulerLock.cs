@@ -62,13 +62,8 @@ public sealed class SchedulerLock : IDisposable
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            stream.SetLength(0);
-            using (var w = new StreamWriter(stream, leaveOpen: true))
-            {
-                w.Write(Environment.ProcessId);
-            }
-
+            var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
+            WritePid(stream);
             return stream;
         }
         catch (IOException e) when (e.HResult == 11 || e.Message.Contains("being used by another process", StringComparison.Ordinal))
@@ -78,6 +73,22 @@ public sealed class SchedulerLock : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new StateStoreException($"cannot create the scheduler's lock file {path}: {Files.IoErrors.Describe(e)}", e);
+        }
+    }
+
+    /// <summary>The holder's pid, for people; the lock is the open file, so a full disk here is no reason to refuse.</summary>
+    private static void WritePid(FileStream stream)
+    {
+        try
+        {
+            stream.SetLength(0);
+            var pid = Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            stream.Write(pid);
+            stream.Flush();
+        }
+        catch (IOException)
+        {
+            // the disk is full: the lock holds all the same; the state's first write reports the disk
         }
     }
 

@@ -155,4 +155,17 @@ public sealed class MarkerBodyTests
     {
         Assert.Equal(valid, MarkerBody.IsParamName(name));
     }
+
+    [Theory]
+    [InlineData("""{"params": {"a": "\ud800"}}""")]
+    [InlineData("""{"meta": "\udc00x"}""")]
+    [InlineData("""{"\ud800": 1}""")]
+    public void Regression_8_08_a_body_with_a_lone_utf16_surrogate_is_a_warning_not_a_crash(string json)
+    {
+        var body = MarkerBody.Parse(json);
+
+        Assert.Contains("not valid JSON text", body.Warning, StringComparison.Ordinal);
+        Assert.Empty(body.Params);
+        Assert.Equal(string.Empty, body.ToJson());
+    }
 }

@@ -107,4 +107,15 @@ public sealed class MarkerLayoutTests
             return layouts.All(l => l.ParseName(l.Format(key)).Key == key);
         });
     }
+
+    [Fact]
+    public void A_custom_layout_refuses_a_job_name_no_pipeline_could_have()
+    {
+        var name = new string('a', 300);
+
+        var result = MarkerLayout.Parse("{partition}/{job}.done").ParseName($"20190312/{name}.done");
+
+        Assert.Null(result.Key);
+        Assert.Contains("is not a valid job name", result.Error, StringComparison.Ordinal);
+    }
 }
