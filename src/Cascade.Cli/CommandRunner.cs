@@ -36,7 +36,8 @@ internal static class CommandRunner
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            await Console.Error.WriteLineAsync($"internal error (please report it): {e}");
+            // One line for the user; the stack trace goes to a report file, never to the terminal.
+            await Console.Error.WriteLineAsync($"internal error (please report it): {e.GetType().Name}: {e.Message}{InternalErrorReport.Write(e)}");
             return ExitCodes.Internal;
         }
     }

@@ -668,7 +668,7 @@ public sealed class SchedulerService : IDisposable
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            _logger.LogError(e, "attempt {RunId} failed inside the executor", a.RunId);
+            _logger.LogError("attempt {RunId} failed inside the executor: {Error}", a.RunId, e.Message);
             result = new RunNotStarted(a.Key, a.Generation, a.Attempt, $"executor error: {e.Message}", _time.GetUtcNow());
         }
         finally
@@ -701,7 +701,7 @@ public sealed class SchedulerService : IDisposable
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            _logger.LogError(e, "marker watcher stopped; relying on the periodic rescan");
+            _logger.LogError("marker watcher stopped ({Error}); relying on the periodic rescan", e.Message);
         }
     }
 
