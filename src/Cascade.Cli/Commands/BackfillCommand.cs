@@ -185,8 +185,9 @@ internal static class BackfillCommand
     {
         if (Console.IsOutputRedirected)
         {
+            // A line when the counts changed, at most every 2 s; the first at once.
             var last = string.Empty;
-            while (await Task.WhenAny(work, Task.Delay(TimeSpan.FromSeconds(2), TimeProvider.System, ct)) != work)
+            do
             {
                 var line = counts().ToString();
                 if (line != last)
@@ -195,6 +196,7 @@ internal static class BackfillCommand
                     last = line;
                 }
             }
+            while (await Task.WhenAny(work, Task.Delay(TimeSpan.FromSeconds(2), TimeProvider.System, ct)) != work);
 
             return;
         }
