@@ -17,6 +17,16 @@ public sealed class ProcessExecutor(string workingDirectory) : IExecutor
 {
     public string WorkingDirectory { get; } = Path.GetFullPath(workingDirectory);
 
+    /// <summary>
+    /// How soon a line of output is in the log file: lines are buffered and the buffer is written
+    /// out at this period while there is something new (a flush per line cost ~4 µs a line: +0.8 s
+    /// on a job printing 200,000 lines).
+    /// </summary>
+    public TimeSpan LogFlushInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The clock of the log flush timer.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     public async Task<AttemptOutcome> ExecuteAsync(Activation activation, AttemptContext context, CancellationToken kill)
     {
         var program = activation.Argv[0];
@@ -51,6 +61,7 @@ public sealed class ProcessExecutor(string workingDirectory) : IExecutor
         // pipe meanwhile), so creating a file is not on the path from marker to started process.
         StreamWriter? log = null;
         var gate = new object();
+        var unflushed = false;
         void Write(string? line)
         {
             if (line is null)
@@ -60,10 +71,30 @@ public sealed class ProcessExecutor(string workingDirectory) : IExecutor
 
             lock (gate)
             {
-                // Written through at once: the log is live. This runs on the output reader's thread,
-                // never on the path from marker to started process.
+                // On the output reader's thread, never on the path from marker to started process.
                 log!.WriteLine(line);
-                log.Flush();
+                unflushed = true;
+            }
+        }
+
+        // The log is live: what the command printed is in the file within LogFlushInterval.
+        void FlushLog()
+        {
+            lock (gate)
+            {
+                try
+                {
+                    if (unflushed && log is not null)
+                    {
+                        unflushed = false;
+                        log.Flush();
+                    }
+                }
+                catch (Exception e) when (e is IOException or ObjectDisposedException)
+                {
+                    // A full disk, or a tick racing the end of the attempt: never a crash of the
+                    // scheduler; the attempt's outcome is its exit code either way.
+                }
             }
         }
 
@@ -98,6 +129,7 @@ public sealed class ProcessExecutor(string workingDirectory) : IExecutor
         process.StandardInput.Close();
         log = OpenLog();
         await using var logScope = log;
+        using var flusher = Time.CreateTimer(_ => FlushLog(), null, LogFlushInterval, LogFlushInterval);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
