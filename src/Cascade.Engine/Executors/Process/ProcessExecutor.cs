@@ -128,30 +128,50 @@ public sealed class ProcessExecutor(string workingDirectory) : IExecutor
         context.Started?.Invoke();
         process.StandardInput.Close();
         log = OpenLog();
-        await using var logScope = log;
-        using var flusher = Time.CreateTimer(_ => FlushLog(), null, LogFlushInterval, LogFlushInterval);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var flusher = Time.CreateTimer(_ => FlushLog(), null, LogFlushInterval, LogFlushInterval);
         try
         {
-            await process.WaitForExitAsync(kill);
-        }
-        catch (OperationCanceledException)
-        {
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
             try
             {
-                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync(kill);
             }
-            catch (InvalidOperationException)
+            catch (OperationCanceledException)
             {
-                // already gone
+                try
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+                catch (InvalidOperationException)
+                {
+                    // already gone
+                }
+
+                await process.WaitForExitAsync(CancellationToken.None);
+                Write($"[cascade] killed: {context.KillReason?.Invoke() ?? "the scheduler stopped"}");
+                return new AttemptOutcome.Killed();
             }
 
-            await process.WaitForExitAsync(CancellationToken.None);
-            Write($"[cascade] killed: {context.KillReason?.Invoke() ?? "the scheduler stopped"}");
-            return new AttemptOutcome.Killed();
+            return new AttemptOutcome.Exited(process.ExitCode);
         }
-
-        return new AttemptOutcome.Exited(process.ExitCode);
+        finally
+        {
+            // The timer first (its DisposeAsync waits for a tick under way), then the log, under
+            // the lock: no flush ever races the close.
+            await flusher.DisposeAsync();
+            lock (gate)
+            {
+                unflushed = false;
+                try
+                {
+                    log.Dispose();
+                }
+                catch (IOException)
+                {
+                    // a full disk: the output is lost, the outcome stands
+                }
+            }
+        }
     }
 }
