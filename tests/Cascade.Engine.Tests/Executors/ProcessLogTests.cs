@@ -44,6 +44,36 @@ public sealed class ProcessLogTests : IDisposable
         Assert.Equal("first\nsecond\n", Read(log));
     }
 
+    [Fact]
+    public async Task Flush_ticks_from_another_thread_lose_no_line_and_never_throw()
+    {
+        var time = new FakeTimeProvider();
+        var executor = new ProcessExecutor(_dir.FullName) { Time = time };
+        using var stop = new CancellationTokenSource();
+
+        // Ticks as fast as possible from another thread while attempts end (a tick that throws faults the ticker).
+        var ticker = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                time.Advance(executor.LogFlushInterval);
+                await Task.Yield();
+            }
+        });
+        for (var i = 0; i < 20; i++)
+        {
+            var log = Path.Combine(_dir.FullName, "logs", $"{i}.log");
+            var activation = new Activation(
+                new RunKey("job", Partition.Day(new DateOnly(2019, 3, 12))), 1, i + 1, $"job__20190312__g1a{i + 1}",
+                ["sh", "-c", "seq 1 500"], new Dictionary<string, string>(), new Dictionary<string, string>());
+            Assert.Equal(new AttemptOutcome.Exited(0), await executor.ExecuteAsync(activation, new AttemptContext(Path.Combine(_dir.FullName, "m.done"), log), CancellationToken.None).WaitAsync(Bound));
+            Assert.Equal(500, Read(log).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        }
+
+        await stop.CancelAsync();
+        await ticker;
+    }
+
     private static string Read(string path)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
