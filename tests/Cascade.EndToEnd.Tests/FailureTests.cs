@@ -60,7 +60,7 @@ public sealed class FailureTests(FailureTests.Chain chain) : IClassFixture<Failu
     [Fact]
     public async Task A_job_exiting_3_with_one_retry_fails_after_two_attempts_a_backoff_apart()
     {
-        var run = chain.Run.AssertExitCode(0);
+        var run = chain.Run.AssertExitCode(1); // runs it ran broke (item 13)
 
         Assert.Matches(@"flaky 20190312 +failed \(exited with code 3\); retry at", run.StdErr);
         Assert.Matches(@"flaky 20190312 +FAILED: exited with code 3", run.StdErr);

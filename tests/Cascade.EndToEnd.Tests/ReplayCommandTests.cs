@@ -244,7 +244,7 @@ public sealed class ReplayCommandTests(ReplayCommandTests.Ran ran) : IClassFixtu
             if [ "$n" -eq 1 ]; then exit 4; fi
             """);
         (await CascadeCli.RunAsync(_ws.Root, "trigger", "work", "20190312")).AssertExitCode(0);
-        (await CascadeCli.RunAsync(_ws.Root, "run", "--until-idle")).AssertExitCode(0);
+        (await CascadeCli.RunAsync(_ws.Root, "run", "--until-idle")).AssertExitCode(1); // the first attempt fails
         (await CascadeCli.RunAsync(_ws.Root, "trigger", "work", "20190312")).AssertExitCode(0);
         (await CascadeCli.RunAsync(_ws.Root, "run", "--until-idle")).AssertExitCode(0);
         (await CascadeCli.RunAsync(_ws.Root, "replay", "work", "20190312")).AssertExitCode(0);
@@ -259,12 +259,12 @@ public sealed class ReplayCommandTests(ReplayCommandTests.Ran ran) : IClassFixtu
         Assert.Equal(
             [
                 "g1 - superseded trigger T T 0",
-                "1 failed T T 4 cascade logs work 20190312 --attempt 1",
-                "2 succeeded T T 0 cascade logs work 20190312 --attempt 2",
+                "1 failed T T 4 cascade logs work 20190312 --generation 1 --attempt 1",
+                "2 succeeded T T 0 cascade logs work 20190312 --generation 1 --attempt 2",
                 "g2 - superseded replay T T 0",
-                "1 succeeded T T 0 cascade logs work 20190312 --attempt 1",
+                "1 succeeded T T 0 cascade logs work 20190312 --generation 2 --attempt 1",
                 "g3 - succeeded replay T T 0",
-                "1 succeeded T T 0 cascade logs work 20190312 --attempt 1",
+                "1 succeeded T T 0 cascade logs work 20190312 --generation 3 --attempt 1",
             ],
             rows);
         Assert.Matches(@"g1 a2 +superseded +replaced by generation 2", history.StdOut);

@@ -42,7 +42,7 @@ internal static class BackfillCommand
             var names = parse.GetValue(jobs)!.Select(j => ws.Job(j).Name).Distinct().ToList();
             foreach (var name in names.Where(n => ws.Pipeline[n].Run is RunSpec.External))
             {
-                throw new CliException($"'{name}' is an external job: Cascade cannot run it. Backfill the jobs after it.");
+                throw new CliException($"'{name}' is an external job: Cascade only tracks it and cannot run it.{StartAfter(ws.Pipeline, [name], first, last)}");
             }
 
             if (parse.GetValue(maxParallel) is < 1)
@@ -71,6 +71,10 @@ internal static class BackfillCommand
             using (owned)
             {
                 await using var store = await ws.OpenStateAsync(TimeProvider.System, ct);
+
+                // Read before the request is left, so nothing the backfill does counts as done before it.
+                var before = await scope.ReadAsync(store, ct);
+                var doneBefore = before.Values.Count(r => r.IsDone);
                 var requestId = await store.EnqueueRequestAsync(request, ct);
                 if (parse.GetValue(detach))
                 {
@@ -80,8 +84,6 @@ internal static class BackfillCommand
                     return 0;
                 }
 
-                var before = await scope.ReadAsync(store, ct);
-                var doneBefore = before.Values.Count(r => r.IsDone);
                 return owned is null
                     ? await FollowAsync(store, scope, doneBefore, requestId, ct)
                     : await RunHereAsync(ws, store, scope, before, doneBefore, ct);
@@ -104,10 +106,7 @@ internal static class BackfillCommand
         var roots = pipeline.Jobs.Where(j => j.IsRoot).ToList();
         var runnable = roots.Where(j => j.Run is RunSpec.Command).Select(j => j.Name).ToList();
         var external = roots.Where(j => j.Run is RunSpec.External).Select(j => j.Name).ToList();
-        var after = external.SelectMany(e => pipeline.DownstreamJobs(e)).Where(j => j.Run is RunSpec.Command).Select(j => j.Name).Distinct().ToList();
-        var suggestion = after.Count == 0
-            ? string.Empty
-            : $" Backfill from the job(s) after {(external.Count == 1 ? "it" : "them")}: cascade backfill --from {first:yyyy-MM-dd} --to {last:yyyy-MM-dd} {string.Join(" ", after.Select(j => "--job " + j))}";
+        var suggestion = StartAfter(pipeline, external, first, last);
         if (runnable.Count == 0)
         {
             throw new CliException($"every root job is external ({string.Join(", ", external)}): Cascade only tracks it and cannot run it, so a backfill from the roots would run nothing.{suggestion}");
@@ -119,6 +118,15 @@ internal static class BackfillCommand
         }
 
         return runnable;
+    }
+
+    /// <summary>The advice for external jobs: backfill from the command jobs right after them.</summary>
+    private static string StartAfter(Pipeline pipeline, List<string> external, DateOnly first, DateOnly last)
+    {
+        var after = external.SelectMany(pipeline.DownstreamJobs).Where(j => j.Run is RunSpec.Command).Select(j => j.Name).Distinct().ToList();
+        return after.Count == 0
+            ? string.Empty
+            : $" Backfill from the job(s) after {(external.Count == 1 ? "it" : "them")}: cascade backfill --from {first:yyyy-MM-dd} --to {last:yyyy-MM-dd} {string.Join(" ", after.Select(j => "--job " + j))}";
     }
 
     /// <summary>No scheduler runs: run one here until the backfill (and anything it set off) is done.</summary>
@@ -185,8 +193,9 @@ internal static class BackfillCommand
     {
         if (Console.IsOutputRedirected)
         {
+            // A line when the counts changed, at most every 2 s; the first at once.
             var last = string.Empty;
-            while (await Task.WhenAny(work, Task.Delay(TimeSpan.FromSeconds(2), TimeProvider.System, ct)) != work)
+            do
             {
                 var line = counts().ToString();
                 if (line != last)
@@ -195,6 +204,7 @@ internal static class BackfillCommand
                     last = line;
                 }
             }
+            while (await Task.WhenAny(work, Task.Delay(TimeSpan.FromSeconds(2), TimeProvider.System, ct)) != work);
 
             return;
         }

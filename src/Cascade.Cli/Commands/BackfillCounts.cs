@@ -5,7 +5,7 @@ namespace Cascade.Cli.Commands;
 /// before the backfill starts. <see cref="Waiting"/> runs are not active: nothing of the backfill
 /// starts them until their inputs are done.
 /// </summary>
-internal readonly record struct BackfillCounts(int Total, int Succeeded, int Running, int Queued, int Waiting, int Failed, int TimedOut, int UpstreamFailed, int DoneBefore)
+internal readonly record struct BackfillCounts(int Total, int Succeeded, int Running, int Queued, int Waiting, int Failed, int TimedOut, int UpstreamFailed, int DoneBefore, int Cancelled = 0)
 {
     public int Active => Running + Queued;
 
@@ -42,7 +42,7 @@ internal readonly record struct BackfillCounts(int Total, int Succeeded, int Run
 
     private void AddBroken(List<string> parts)
     {
-        parts.Add($"{Failed} failed");
+        parts.Add($"{Failed} failed" + (Cancelled > 0 ? $" ({Cancelled} cancelled)" : string.Empty));
         if (TimedOut > 0)
         {
             parts.Add($"{TimedOut} timed_out");

@@ -92,7 +92,7 @@ internal sealed class BackfillScope
     {
         var list = runs.ToList();
         int Of(RunState s) => list.Count(r => r.State == s);
-        var counts = new BackfillCounts(Total, Of(RunState.Succeeded), Of(RunState.Running), Of(RunState.Queued), 0, Of(RunState.Failed), Of(RunState.TimedOut), Of(RunState.UpstreamFailed), doneBefore);
+        var counts = new BackfillCounts(Total, Of(RunState.Succeeded), Of(RunState.Running), Of(RunState.Queued), 0, Of(RunState.Failed), Of(RunState.TimedOut), Of(RunState.UpstreamFailed), doneBefore, list.Count(Output.States.IsCancelled));
 
         // The rest wait for inputs: created waiting, or not created yet (no input done).
         return counts with { Waiting = Total - counts.Succeeded - counts.Active - counts.Broken };

@@ -127,6 +127,10 @@ internal static class LogsCommand
         {
             return true;
         }
+        catch (UnauthorizedAccessException)
+        {
+            return true; // cannot tell (a read-only state folder): follow, Ctrl-C ends it
+        }
     }
 
     /// <summary>Whether attempt <paramref name="n"/> of <paramref name="run"/>'s generation is under way (its output may still grow).</summary>

@@ -108,10 +108,16 @@ internal static class RunCommand
             await alerts.DrainAsync(TimeSpan.FromSeconds(10), time);
             printer.PrintSummary(stopped: stop.IsCancellationRequested);
 
-            // 1 when a run this invocation changed ended broken (a cron or CI wrapper must see it);
-            // 130 when a signal stopped `--until-idle` before it was idle. ExitCodes.Help has the table.
+            // `--until-idle` is a batch: 1 when a run this invocation changed ended broken (a cron or
+            // CI wrapper must see it), 130 when a signal stopped it before it was idle. The service
+            // (no --until-idle) ends only by a signal, which is its normal stop: 0 (failures are alerts).
+            if (!options.UntilIdle)
+            {
+                return ExitCodes.Ok;
+            }
+
             return printer.AnyBroken ? ExitCodes.RunBroke
-                : options.UntilIdle && stop.IsCancellationRequested ? ExitCodes.Interrupted
+                : stop.IsCancellationRequested ? ExitCodes.Interrupted
                 : ExitCodes.Ok;
         }));
         return command;

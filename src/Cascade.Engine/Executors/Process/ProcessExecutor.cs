@@ -10,8 +10,8 @@ namespace Cascade.Engine.Executors.Process;
 /// Runs a command as a child process, never through a shell: the rendered argv goes to
 /// <see cref="ProcessStartInfo.ArgumentList"/>. The working directory is the pipeline's folder; a
 /// relative program path (one with a '/') is resolved against it. Output (stdout and stderr,
-/// interleaved by line) goes to the attempt's log file, each line written through to the file as
-/// it arrives, so <c>cascade logs</c> shows a running attempt's output (and <c>--follow</c> tails it).
+/// interleaved by line) goes to the attempt's log file within <see cref="LogFlushInterval"/> of
+/// arriving, so <c>cascade logs</c> shows a running attempt's output (and <c>--follow</c> tails it).
 /// <para><c>stateIdentity</c> identifies the scheduler's state (its full path): every command is
 /// tagged with it, so that a later scheduler of the same state can end what a dead one left
 /// running (<see cref="EndOrphansAsync"/>, ADR 7). Null: untagged, and nothing is ended.</para>
@@ -24,6 +24,16 @@ public sealed class ProcessExecutor(string workingDirectory, string? stateIdenti
 
     public async ValueTask<IReadOnlyList<string>> EndOrphansAsync(CancellationToken cancellationToken) =>
         _tag is null ? [] : await OrphanProcesses.EndAllAsync(_tag, TimeProvider.System, cancellationToken);
+
+    /// <summary>
+    /// How soon a line of output is in the log file: lines are buffered and the buffer is written
+    /// out at this period while there is something new (a flush per line cost ~4 µs a line: +0.8 s
+    /// on a job printing 200,000 lines).
+    /// </summary>
+    public TimeSpan LogFlushInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The clock of the log flush timer.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 
     public async Task<AttemptOutcome> ExecuteAsync(Activation activation, AttemptContext context, CancellationToken kill)
     {
@@ -63,6 +73,7 @@ public sealed class ProcessExecutor(string workingDirectory, string? stateIdenti
         // pipe meanwhile), so creating a file is not on the path from marker to started process.
         StreamWriter? log = null;
         var gate = new object();
+        var unflushed = false;
         void Write(string? line)
         {
             if (line is null)
@@ -72,10 +83,30 @@ public sealed class ProcessExecutor(string workingDirectory, string? stateIdenti
 
             lock (gate)
             {
-                // Written through at once: the log is live. This runs on the output reader's thread,
-                // never on the path from marker to started process.
+                // On the output reader's thread, never on the path from marker to started process.
                 log!.WriteLine(line);
-                log.Flush();
+                unflushed = true;
+            }
+        }
+
+        // The log is live: what the command printed is in the file within LogFlushInterval.
+        void FlushLog()
+        {
+            lock (gate)
+            {
+                try
+                {
+                    if (unflushed && log is not null)
+                    {
+                        unflushed = false;
+                        log.Flush();
+                    }
+                }
+                catch (Exception e) when (e is IOException or ObjectDisposedException)
+                {
+                    // A full disk, or a tick racing the end of the attempt: never a crash of the
+                    // scheduler; the attempt's outcome is its exit code either way.
+                }
             }
         }
 
@@ -109,29 +140,50 @@ public sealed class ProcessExecutor(string workingDirectory, string? stateIdenti
         context.Started?.Invoke();
         process.StandardInput.Close();
         log = OpenLog();
-        await using var logScope = log;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var flusher = Time.CreateTimer(_ => FlushLog(), null, LogFlushInterval, LogFlushInterval);
         try
         {
-            await process.WaitForExitAsync(kill);
-        }
-        catch (OperationCanceledException)
-        {
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
             try
             {
-                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync(kill);
             }
-            catch (InvalidOperationException)
+            catch (OperationCanceledException)
             {
-                // already gone
+                try
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+                catch (InvalidOperationException)
+                {
+                    // already gone
+                }
+
+                await process.WaitForExitAsync(CancellationToken.None);
+                Write($"[cascade] killed: {context.KillReason?.Invoke() ?? "the scheduler stopped"}");
+                return new AttemptOutcome.Killed();
             }
 
-            await process.WaitForExitAsync(CancellationToken.None);
-            Write($"[cascade] killed: {context.KillReason?.Invoke() ?? "the scheduler stopped"}");
-            return new AttemptOutcome.Killed();
+            return new AttemptOutcome.Exited(process.ExitCode);
         }
-
-        return new AttemptOutcome.Exited(process.ExitCode);
+        finally
+        {
+            // The timer first (its DisposeAsync waits for a tick under way), then the log, under
+            // the lock: no flush ever races the close.
+            await flusher.DisposeAsync();
+            lock (gate)
+            {
+                unflushed = false;
+                try
+                {
+                    log.Dispose();
+                }
+                catch (IOException)
+                {
+                    // a full disk: the output is lost, the outcome stands
+                }
+            }
+        }
     }
 }
