@@ -57,6 +57,9 @@ public sealed class Pipeline
     public bool IsBeforeStart(RunKey key) =>
         EffectiveStart(key.Job) is { } start && key.Partition.Date < start;
 
+    /// <summary>Whether a run of <paramref name="key"/> may exist: its partition is supported and not before its job's start.</summary>
+    public bool CanHaveRun(RunKey key) => key.Partition.IsSupported && !IsBeforeStart(key);
+
     /// <summary>Every upstream run that <paramref name="key"/> needs, in <c>after</c> order (hours in order).</summary>
     public IReadOnlyList<InputRequirement> InputsOf(RunKey key)
     {

@@ -24,6 +24,12 @@ public sealed partial class Scheduler
             return;
         }
 
+        if (!r.From.IsSupported || !r.To.IsSupported)
+        {
+            Warn("replay ignored: " + Partition.RangeError($"{r.From.Key}..{r.To.Key}"));
+            return;
+        }
+
         var plan = ReplayPlan.Create(_pipeline, Get, r.Job, r.From, r.To, r.Downstream, r.At);
         var running = plan.Running.ToList();
         if (running.Count > 0 && !r.Force)
@@ -112,6 +118,12 @@ public sealed partial class Scheduler
 
     private void OnBackfill(BackfillRequested b)
     {
+        if (!Partition.IsSupportedDate(b.From) || !Partition.IsSupportedDate(b.To))
+        {
+            Warn($"backfill {b.Id} ignored: " + Partition.RangeError($"{b.From:yyyy-MM-dd}..{b.To:yyyy-MM-dd}"));
+            return;
+        }
+
         var jobs = b.Jobs.Count > 0 ? b.Jobs.Where(_pipeline.Contains).ToList() : _pipeline.Jobs.Where(j => j.IsRoot).Select(j => j.Name).ToList();
         if (b.MaxParallel is { } limit)
         {
@@ -135,7 +147,7 @@ public sealed partial class Scheduler
                 foreach (var partition in partitions)
                 {
                     var key = new RunKey(name, partition);
-                    if (_pipeline.IsBeforeStart(key))
+                    if (!_pipeline.CanHaveRun(key))
                     {
                         continue;
                     }

@@ -1,0 +1,88 @@
+using Cascade.Core.Model;
+using Cascade.Core.Scheduling;
+using Cascade.Core.Tests.Replay;
+using Cascade.Core.Tests.Support;
+using static Cascade.Core.Tests.Support.Build;
+
+namespace Cascade.Core.Tests.Scheduling;
+
+/// <summary>
+/// Spec §4: a broken run marks downstream runs only for partitions that exist (a run there, a done
+/// input, or a run of a same-partition input), never an open-ended series of future days — and
+/// mending it revives only those.
+/// </summary>
+public sealed class BoundedBreakageTests
+{
+    /// <summary>The demo's running total: revenue after entry (external) and yesterday's revenue; today is years later.</summary>
+    private static Harness RunningTotal()
+    {
+        var h = new Harness(
+            External("entry"),
+            Job("revenue") with { After = [Dep("entry"), Dep("revenue", -1)], Start = Date("2019-03-11") },
+            Job("report", "revenue"));
+        h.Clock.Advance(TimeSpan.FromDays(365 * 7)); // as in the demo: the failure is years in the past
+        return h;
+    }
+
+    private static int RunsOf(Harness h, string job) => h.Scheduler.Runs.Count(r => r.Key.Job == job);
+
+    [Fact]
+    public void Regression_8_07_a_failure_in_a_running_total_creates_no_runs_for_days_nothing_reached()
+    {
+        var h = RunningTotal();
+        h.Marker("entry", "20190311");
+        h.Marker("entry", "20190312");
+        h.Exit("revenue", "20190311", 0);
+        Assert.Equal(RunState.Running, h.Run("revenue", "20190312").State);
+
+        var effects = h.Exit("revenue", "20190312", 1);
+
+        Assert.Equal(RunState.Failed, h.Run("revenue", "20190312").State);
+        Assert.Equal(RunState.UpstreamFailed, h.Run("report", "20190312").State);
+        Assert.Null(h.Find("revenue", "20190313"));
+        Assert.Equal((2, 2), (RunsOf(h, "revenue"), RunsOf(h, "report")));
+        Assert.Equal(["report"], Assert.Single(effects.OfType<SchedulerEffect.SendAlert>()).Alert.BrokenDownstream);
+        Assert.True(effects.Count < 20, $"{effects.Count} effects for one failure");
+    }
+
+    [Fact]
+    public void Regression_8_07_a_run_beyond_a_gap_is_broken_and_mended_without_creating_the_gap()
+    {
+        var h = RunningTotal();
+        h.Marker("entry", "20190311");
+        h.Marker("entry", "20190312");
+        h.Marker("entry", "20190314"); // the 13th never arrived
+        h.Exit("revenue", "20190311", 0);
+        Assert.Equal(RunState.Waiting, h.Run("revenue", "20190314").State);
+
+        h.Exit("revenue", "20190312", 1);
+
+        Assert.Equal(RunState.UpstreamFailed, h.Run("revenue", "20190314").State);
+        Assert.Null(h.Find("revenue", "20190313"));
+
+        h.Trigger("revenue", "20190312");
+
+        Assert.Equal(RunState.Waiting, h.Run("revenue", "20190314").State);
+        Assert.Equal(RunState.Waiting, h.Run("report", "20190312").State);
+        Assert.Null(h.Find("revenue", "20190313"));
+        h.Exit("revenue", "20190312", 0);
+        h.Settle();
+        Assert.Equal(RunState.Waiting, h.Run("revenue", "20190313").State); // its yesterday is done: it waits for entry 20190313, as always
+        Assert.Equal((4, 3), (RunsOf(h, "revenue"), RunsOf(h, "report"))); // report of the 11th, 12th and 14th: days that exist
+    }
+
+    [Fact]
+    public void Regression_8_07_a_day_that_appears_after_the_failure_is_upstream_failed_at_once_and_never_starts()
+    {
+        var h = RunningTotal();
+        h.Marker("entry", "20190311");
+        h.Exit("revenue", "20190311", 1);
+
+        h.Marker("entry", "20190312");
+
+        Assert.Equal(RunState.UpstreamFailed, h.Run("revenue", "20190312").State);
+        Assert.Equal(RunState.UpstreamFailed, h.Run("report", "20190312").State);
+        Assert.DoesNotContain(h.Starts, a => a.Key.Partition == P("20190312"));
+        Assert.Null(h.Find("revenue", "20190313"));
+    }
+}
