@@ -200,13 +200,15 @@ public sealed partial class Scheduler
             return;
         }
 
-        var targets = c.Key is { } one
-            ? _runs.TryGetValue(one, out var single) ? [single] : []
+        var targets = c.Key is { } first
+            ? c.To is { } last && last != first.Partition
+                ? _runs.Values.Where(r => r.Key.Job == first.Job && r.Key.Partition >= first.Partition && r.Key.Partition <= last).OrderBy(r => r.Key).ToList()
+                : _runs.TryGetValue(first, out var single) ? [single] : []
             : _runs.Values.Where(r => r.Backfill == c.Backfill).OrderBy(r => r.Key).ToList();
         var cancelled = 0;
         foreach (var run in targets)
         {
-            if (run.State is not (RunState.Waiting or RunState.Queued or RunState.Running))
+            if (!run.State.IsCancellable())
             {
                 continue;
             }
@@ -229,7 +231,8 @@ public sealed partial class Scheduler
 
         if (cancelled == 0)
         {
-            Warn($"cancel: nothing queued or running for {(c.Key is { } k ? k.ToString() : "backfill " + c.Backfill)}");
+            var what = c.Key is { } k ? c.To is { } to && to != k.Partition ? $"{k.Job} {k.Partition.Key}..{to.Key}" : k.ToString() : "backfill " + c.Backfill;
+            Warn($"cancel: nothing waiting, queued or running for {what}");
         }
     }
 

@@ -85,4 +85,23 @@ public sealed class BoundedBreakageTests
         Assert.DoesNotContain(h.Starts, a => a.Key.Partition == P("20190312"));
         Assert.Null(h.Find("revenue", "20190313"));
     }
+
+    [Fact]
+    public void Regression_8_07_cancel_of_a_range_clears_the_waiting_runs_of_the_job_in_it_and_nothing_else()
+    {
+        var h = RunningTotal();
+        h.Marker("entry", "20190311");
+        h.Exit("revenue", "20190311", 0);
+        h.Exit("report", "20190311", 0);
+        h.Marker("entry", "20190313");
+        h.Marker("entry", "20190320");
+        Assert.Equal(RunState.Waiting, h.Run("revenue", "20190312").State); // yesterday done, entry 12 missing
+
+        var effects = h.Handle(new SchedulerInput.CancelRequested(null, Key("revenue", "20190312"), h.Now, P("20190331")));
+
+        Assert.Equal(["revenue 20190312 cancelled", "revenue 20190313 cancelled", "revenue 20190320 cancelled"], Harness.EventsIn(effects));
+        Assert.All(h.Scheduler.Runs.Where(r => r.Key.Job == "revenue" && r.Key.Partition > P("20190311")), r => Assert.Equal((RunState.Failed, "cancelled"), (r.State, r.Reason)));
+        Assert.Equal(RunState.Succeeded, h.Run("revenue", "20190311").State);
+        Assert.Contains("nothing waiting, queued or running for revenue 20190401..20190402", Assert.Single(Harness.WarningsIn(h.Handle(new SchedulerInput.CancelRequested(null, Key("revenue", "20190401"), h.Now, P("20190402"))))), StringComparison.Ordinal);
+    }
 }
