@@ -115,7 +115,7 @@ public readonly record struct Partition : IComparable<Partition>
 
         if (!partition.IsSupported)
         {
-            error = RangeError($"partition {partition.Key}");
+            error = RangeError($"partition {text!.Trim()}");
             partition = default;
             return false;
         }

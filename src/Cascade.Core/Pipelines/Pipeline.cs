@@ -80,7 +80,8 @@ public sealed class Pipeline
 
     /// <summary>
     /// True when an input counts as done without a marker: an offset input whose partition is
-    /// before the downstream job's start or before the upstream job's start.
+    /// before the downstream job's start, before the upstream job's start, or before the first
+    /// supported partition (no run can exist there).
     /// </summary>
     public bool IsSatisfiedByStart(RunKey downstream, InputRequirement input)
     {
@@ -90,7 +91,8 @@ public sealed class Pipeline
         }
 
         var date = input.Key.Partition.Date;
-        return (EffectiveStart(downstream.Job) is { } ds && date < ds)
+        return date < Partition.MinDate
+            || (EffectiveStart(downstream.Job) is { } ds && date < ds)
             || (EffectiveStart(input.Key.Job) is { } us && date < us);
     }
 
