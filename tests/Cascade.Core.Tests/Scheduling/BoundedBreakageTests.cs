@@ -104,4 +104,20 @@ public sealed class BoundedBreakageTests
         Assert.Equal(RunState.Succeeded, h.Run("revenue", "20190311").State);
         Assert.Contains("nothing waiting, queued or running for revenue 20190401..20190402", Assert.Single(Harness.WarningsIn(h.Handle(new SchedulerInput.CancelRequested(null, Key("revenue", "20190401"), h.Now, P("20190402"))))), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Regression_8_07_a_failure_in_a_backfill_breaks_only_the_backfills_days()
+    {
+        var h = new Harness(Job("src") with { Start = Date("2019-03-01") }, Job("total") with { After = [Dep("src"), Dep("total", -1)] });
+        h.Clock.Advance(TimeSpan.FromDays(365 * 7));
+        h.Backfill("bf", "2019-03-01", "2019-03-12");
+        h.Exit("src", "20190301", 0);
+
+        h.Exit("total", "20190301", 1);
+
+        Assert.Equal(RunState.Failed, h.Run("total", "20190301").State);
+        Assert.Equal(RunState.UpstreamFailed, h.Run("total", "20190312").State);
+        Assert.Null(h.Find("total", "20190313"));
+        Assert.Equal(12, RunsOf(h, "total"));
+    }
 }
