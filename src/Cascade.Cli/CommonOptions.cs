@@ -64,7 +64,5 @@ internal static class CommonOptions
     }
 
     public static Partition ParsePartition(string text) =>
-        Partition.TryParse(text, out var p)
-            ? p
-            : throw new CliException($"'{text}' is not a partition: use 20190312 or 2019-03-12 (daily), 2019031205 or 2019-03-12T05 (hourly)");
+        Partition.TryParse(text, out var p, out var error) ? p : throw new CliException(error);
 }

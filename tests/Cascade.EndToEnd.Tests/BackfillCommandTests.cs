@@ -211,6 +211,6 @@ public sealed partial class BackfillCommandTests : IDisposable
         unknown.AssertExitCode(1);
         Assert.Contains("no backfill 'bf-nope'", unknown.StdErr, StringComparison.Ordinal);
         neither.AssertExitCode(1);
-        Assert.Contains("give either JOB PARTITION or --backfill ID", neither.StdErr, StringComparison.Ordinal);
+        Assert.Contains("give either JOB PARTITION[..PARTITION] or --backfill ID", neither.StdErr, StringComparison.Ordinal);
     }
 }

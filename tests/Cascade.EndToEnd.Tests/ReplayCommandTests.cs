@@ -134,7 +134,7 @@ public sealed class ReplayCommandTests(ReplayCommandTests.Ran ran) : IClassFixtu
         Assert.True(root.GetProperty("dry_run").GetBoolean());
         var runs = root.GetProperty("runs").EnumerateArray().ToList();
         Assert.All(runs, r => Assert.Equal(
-            ["job", "partition", "depth", "because", "state", "generation", "next_generation"],
+            ["job", "partition", "depth", "because", "state", "generation", "next_generation", "starts_at_once", "waits_for"],
             r.EnumerateObject().Select(p => p.Name)));
         Assert.Equal(
             ["load 20190312 0 - succeeded 1 2", "audit 20190312 1 load 20190312 succeeded 1 2", "clean 20190312 1 load 20190312 succeeded 1 2", "report 20190312 2 clean 20190312 succeeded 1 2"],

@@ -93,9 +93,11 @@ internal static class BackfillCommand
     }
 
     private static DateOnly Date(string text, string option) =>
-        DateOnly.TryParseExact(text, ["yyyy-MM-dd", "yyyyMMdd"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)
-            ? d
-            : throw new CliException($"{option} '{text}' is not a date (YYYY-MM-DD)");
+        !DateOnly.TryParseExact(text, ["yyyy-MM-dd", "yyyyMMdd"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)
+            ? throw new CliException($"{option} '{text}' is not a date (YYYY-MM-DD)")
+            : !Core.Model.Partition.IsSupportedDate(d)
+                ? throw new CliException(Core.Model.Partition.RangeError($"{option} {d:yyyy-MM-dd}"))
+                : d;
 
     /// <summary>
     /// The roots a default backfill starts from: the command roots. Roots that are external (Cascade

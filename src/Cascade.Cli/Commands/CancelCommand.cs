@@ -1,45 +1,88 @@
 using System.CommandLine;
 using Cascade.Core.Model;
+using Cascade.Core.Scheduling;
 using Cascade.Engine.State;
 
 namespace Cascade.Cli.Commands;
 
+/// <summary>
+/// <c>cascade cancel</c>: a backfill, one run, or a range of a job's runs (stale waiting runs are
+/// cleared this way). It goes through the request path like every command that changes state; the
+/// plan printed (and, with <c>--dry-run</c>, only printed) is read from the state database.
+/// </summary>
 internal static class CancelCommand
 {
+    private const int Shown = 20;
+
     public static Command Create()
     {
-        var job = new Argument<string?>("JOB") { Description = "The run's job (with PARTITION)", Arity = ArgumentArity.ZeroOrOne };
-        var partition = new Argument<string?>("PARTITION") { Description = "The run's partition", Arity = ArgumentArity.ZeroOrOne };
+        var job = new Argument<string?>("JOB") { Description = "The runs' job (with PARTITION)", Arity = ArgumentArity.ZeroOrOne };
+        var partition = new Argument<string?>("PARTITION[..PARTITION]") { Description = "A partition or an inclusive range, e.g. 20190312 or 2019-03-13..2019-12-31", Arity = ArgumentArity.ZeroOrOne };
         var backfill = new Option<string?>("--backfill", "-b") { Description = "Cancel a whole backfill by its id (printed by `cascade backfill`)" };
-        var command = new Command("cancel", "Cancel a backfill or one run: queued work is dropped and running commands are killed (the runs end failed, reason \"cancelled\")")
+        var dryRun = new Option<bool>("--dry-run", "-n") { Description = "Print what would be cancelled and change nothing" };
+        var command = new Command("cancel", "Cancel a backfill, a run or a range of runs: waiting and queued work is dropped and running commands are killed (the runs end failed, reason \"cancelled\")")
         {
-            job, partition, backfill,
+            job, partition, backfill, dryRun,
         };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async () =>
         {
             var ws = Workspace.Load(parse.GetValue(CommonOptions.File)!);
             var id = parse.GetValue(backfill);
             RunKey? key = null;
+            var to = default(Partition);
             if (parse.GetValue(job) is { } j)
             {
-                key = ws.Key(j, parse.GetValue(partition) ?? throw new CliException("give JOB and PARTITION, or --backfill ID"));
+                var name = ws.Job(j).Name;
+                var (from, last) = ReplayCommand.ParseRange(ws, name, parse.GetValue(partition) ?? throw new CliException("give JOB and PARTITION, or --backfill ID"));
+                (key, to) = (new RunKey(name, from), last);
             }
 
             if ((key is null) == (id is null))
             {
-                throw new CliException("give either JOB PARTITION or --backfill ID");
+                throw new CliException("give either JOB PARTITION[..PARTITION] or --backfill ID");
             }
 
             await using var store = await ws.OpenStateAsync(TimeProvider.System, ct);
-            if (id is not null && (await store.QueryRunsAsync(new RunQuery { Backfill = id, Limit = 1 }, ct)).Count == 0)
+            var what = key is not { } k ? "backfill " + id : k.Partition == to ? k.ToString() : $"{k.Job} {k.Partition.Key}..{to.Key}";
+            var runs = await store.QueryRunsAsync(key is { } q ? new RunQuery { Job = q.Job, Limit = int.MaxValue } : new RunQuery { Backfill = id, Limit = int.MaxValue }, ct);
+            if (id is not null && runs.Count == 0)
             {
                 throw new CliException($"no backfill '{id}' has runs in {Workspace.Relative(ws.StatePath)}");
             }
 
-            var request = await store.EnqueueRequestAsync(Request.ForCancel(id, key, TimeProvider.System.GetUtcNow()), ct);
-            Console.WriteLine($"cancel requested (request {request}) for {(key is { } k ? k.ToString() : "backfill " + id)}: a running `cascade run` applies it within a second.");
+            bool InRange(Run r) => key is not { } first || (r.Key.Partition >= first.Partition && r.Key.Partition <= to);
+            var targets = runs.Where(r => r.State.IsCancellable() && InRange(r)).OrderBy(r => r.Key).ToList();
+            PrintPlan(what, targets);
+            if (parse.GetValue(dryRun))
+            {
+                Console.WriteLine("dry run: nothing was changed.");
+                return 0;
+            }
+
+            if (targets.Count == 0 && key is { } only && only.Partition != to)
+            {
+                throw new CliException($"nothing waiting, queued or running for {what}: nothing to cancel");
+            }
+
+            var request = await store.EnqueueRequestAsync(Request.ForCancel(id, key, TimeProvider.System.GetUtcNow(), key is null ? null : to), ct);
+            Console.WriteLine($"cancel requested (request {request}) for {what}: a running `cascade run` applies it within a second, otherwise the next `cascade run` does.");
             return 0;
         }));
         return command;
+    }
+
+    private static void PrintPlan(string what, List<Run> targets)
+    {
+        var counts = string.Join(", ", targets.GroupBy(r => r.State).OrderBy(g => g.Key).Select(g => $"{g.Count():N0} {g.Key.Name()}"));
+        Console.WriteLine($"cancel plan: {what} — {targets.Count:N0} run(s) to cancel{(targets.Count == 0 ? " (nothing waiting, queued or running)" : $": {counts}")}");
+        foreach (var run in targets.Take(Shown))
+        {
+            Console.WriteLine($"  {run.Key}  {run.State.Name()}");
+        }
+
+        if (targets.Count > Shown)
+        {
+            Console.WriteLine($"  … and {targets.Count - Shown:N0} more");
+        }
     }
 }

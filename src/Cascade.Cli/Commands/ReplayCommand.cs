@@ -73,7 +73,8 @@ internal static class ReplayCommand
         return command;
     }
 
-    private static (Partition From, Partition To) ParseRange(Workspace ws, string job, string text)
+    /// <summary>A partition or an inclusive range <c>FROM..TO</c> of the job's grain.</summary>
+    internal static (Partition From, Partition To) ParseRange(Workspace ws, string job, string text)
     {
         var parts = text.Split("..", 2);
         var from = ws.Key(job, parts[0]).Partition;

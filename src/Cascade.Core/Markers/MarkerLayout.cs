@@ -120,9 +120,14 @@ public sealed class MarkerLayout
             return MarkerNameResult.Fail($"'{Shorten(relativePath)}': '{Shorten(job)}' is not a valid job name");
         }
 
-        if (!Model.Partition.TryParse(m.Groups["partition"].Value, out var partition))
+        var text = m.Groups["partition"].Value;
+        if (!Model.Partition.TryParse(text, out var partition))
         {
-            return MarkerNameResult.Fail($"'{relativePath}': '{m.Groups["partition"].Value}' is not a valid date or hour");
+            // The regex admits 8 or 10 digits only: a bad calendar date, or a year out of range.
+            var year = int.Parse(text.AsSpan(0, 4), System.Globalization.CultureInfo.InvariantCulture);
+            return MarkerNameResult.Fail(year < Model.Partition.MinDate.Year || year > Model.Partition.MaxDate.Year
+                ? $"'{relativePath}': {Model.Partition.RangeError($"partition {text}")}; ignored"
+                : $"'{relativePath}': '{text}' is not a valid date or hour");
         }
 
         return MarkerNameResult.Ok(new RunKey(job, partition));

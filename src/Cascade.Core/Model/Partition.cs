@@ -6,8 +6,31 @@ namespace Cascade.Core.Model;
 /// The period a run computes: a day (<c>20190312</c>) or an hour (<c>2019031205</c>) in the
 /// pipeline's time zone. A value type: equal partitions are the same period of the same grain.
 /// </summary>
+/// <remarks>
+/// Supported partitions are the days and hours of the years 1900 to 2999
+/// (<see cref="MinDate"/>..<see cref="MaxDate"/>); every entry (CLI arguments, marker names,
+/// <c>start</c> dates, requests) rejects others with <see cref="RangeError"/>. With offsets bounded
+/// by <see cref="MaxOffset"/>, arithmetic on a supported partition can never leave
+/// <see cref="DateTime"/>'s range; a partition computed outside the supported range (an input
+/// before 1900) is a key no run is ever created for.
+/// </remarks>
 public readonly record struct Partition : IComparable<Partition>
 {
+    /// <summary>The first supported day.</summary>
+    public static readonly DateOnly MinDate = new(1900, 1, 1);
+
+    /// <summary>The last supported day.</summary>
+    public static readonly DateOnly MaxDate = new(2999, 12, 31);
+
+    /// <summary>
+    /// The largest offset (in partitions, either way) a pipeline may use: 100,000 days is 274
+    /// years, so a supported partition moved by any allowed offset stays within years 1626..3274.
+    /// </summary>
+    public const int MaxOffset = 100_000;
+
+    /// <summary>The supported range, as error messages state it.</summary>
+    public const string SupportedRange = "1900-01-01..2999-12-31";
+
     private Partition(Grain grain, DateTime start)
     {
         Grain = grain;
@@ -29,6 +52,14 @@ public readonly record struct Partition : IComparable<Partition>
     }
 
     public DateOnly Date => DateOnly.FromDateTime(Start);
+
+    /// <summary>Whether this partition is in the supported range (years 1900..2999).</summary>
+    public bool IsSupported => IsSupportedDate(Date);
+
+    public static bool IsSupportedDate(DateOnly date) => date >= MinDate && date <= MaxDate;
+
+    /// <summary>The message for a partition or date outside the supported range.</summary>
+    public static string RangeError(string what) => $"{what} is outside the supported range of partitions ({SupportedRange}: the years 1900 to 2999)";
 
     public int HourOfDay => Start.Hour;
 
@@ -71,7 +102,29 @@ public readonly record struct Partition : IComparable<Partition>
     /// Parses the accepted spellings: <c>20190312</c>, <c>2019-03-12</c>, <c>2019031205</c>,
     /// <c>2019-03-12T05</c>. The grain follows from the spelling.
     /// </summary>
-    public static bool TryParse(string? text, out Partition partition)
+    public static bool TryParse(string? text, out Partition partition) => TryParse(text, out partition, out _);
+
+    /// <summary>As <see cref="TryParse(string?, out Partition)"/>, with the reason when it fails (not a partition, or outside the supported range).</summary>
+    public static bool TryParse(string? text, out Partition partition, out string error)
+    {
+        if (!TryParseAnyDate(text, out partition))
+        {
+            error = $"'{text}' is not a partition: use YYYYMMDD or YYYY-MM-DD (daily, e.g. 20190312), YYYYMMDDHH or YYYY-MM-DDTHH (hourly, e.g. 2019031205)";
+            return false;
+        }
+
+        if (!partition.IsSupported)
+        {
+            error = RangeError($"partition {text!.Trim()}");
+            partition = default;
+            return false;
+        }
+
+        error = string.Empty;
+        return true;
+    }
+
+    private static bool TryParseAnyDate(string? text, out Partition partition)
     {
         partition = default;
         if (string.IsNullOrWhiteSpace(text))
@@ -123,6 +176,11 @@ public readonly record struct Partition : IComparable<Partition>
         }
 
         var date = new DateOnly(year, month, day);
+        if (!IsSupportedDate(date))
+        {
+            return false;
+        }
+
         if (digits.Length == 8)
         {
             partition = Day(date);
@@ -144,7 +202,5 @@ public readonly record struct Partition : IComparable<Partition>
         TryParse(text, out partition) && partition.Grain == grain;
 
     public static Partition Parse(string text) =>
-        TryParse(text, out var p)
-            ? p
-            : throw new FormatException($"'{text}' is not a partition: use YYYYMMDD, YYYY-MM-DD, YYYYMMDDHH or YYYY-MM-DDTHH");
+        TryParse(text, out var p, out var error) ? p : throw new FormatException(error);
 }

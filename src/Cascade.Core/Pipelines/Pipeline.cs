@@ -57,6 +57,9 @@ public sealed class Pipeline
     public bool IsBeforeStart(RunKey key) =>
         EffectiveStart(key.Job) is { } start && key.Partition.Date < start;
 
+    /// <summary>Whether a run of <paramref name="key"/> may exist: its partition is supported and not before its job's start.</summary>
+    public bool CanHaveRun(RunKey key) => key.Partition.IsSupported && !IsBeforeStart(key);
+
     /// <summary>Every upstream run that <paramref name="key"/> needs, in <c>after</c> order (hours in order).</summary>
     public IReadOnlyList<InputRequirement> InputsOf(RunKey key)
     {
@@ -77,7 +80,8 @@ public sealed class Pipeline
 
     /// <summary>
     /// True when an input counts as done without a marker: an offset input whose partition is
-    /// before the downstream job's start or before the upstream job's start.
+    /// before the downstream job's start, before the upstream job's start, or before the first
+    /// supported partition (no run can exist there).
     /// </summary>
     public bool IsSatisfiedByStart(RunKey downstream, InputRequirement input)
     {
@@ -87,7 +91,8 @@ public sealed class Pipeline
         }
 
         var date = input.Key.Partition.Date;
-        return (EffectiveStart(downstream.Job) is { } ds && date < ds)
+        return date < Partition.MinDate
+            || (EffectiveStart(downstream.Job) is { } ds && date < ds)
             || (EffectiveStart(input.Key.Job) is { } us && date < us);
     }
 

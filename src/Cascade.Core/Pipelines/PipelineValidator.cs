@@ -1,4 +1,5 @@
 using Cascade.Core.Markers;
+using Cascade.Core.Model;
 
 namespace Cascade.Core.Pipelines;
 
@@ -70,10 +71,25 @@ public static class PipelineValidator
                 error(dep.Location, $"job '{job.Name}' depends on itself with offset {dep.Offset}; use a negative offset (e.g. -1 for the previous partition)");
             }
 
+            if (Math.Abs((long)dep.Offset) > Partition.MaxOffset)
+            {
+                error(dep.Location, $"job '{job.Name}': offset {dep.Offset} of '{dep.Job}' is too large (at most {Partition.MaxOffset:N0} partitions either way)");
+            }
+
             if (!seen.Add((dep.Job, dep.Offset)))
             {
                 error(dep.Location, $"job '{job.Name}' lists '{dep}' twice in after");
             }
+        }
+
+        if (job.Start is { } start && !Partition.IsSupportedDate(start))
+        {
+            error(job.Location, Partition.RangeError($"job '{job.Name}': start {start:yyyy-MM-dd}"));
+        }
+
+        if (job.Schedule is { } schedule && Math.Abs((long)schedule.PartitionOffset) > Partition.MaxOffset)
+        {
+            error(job.Location, $"job '{job.Name}': partition_offset {schedule.PartitionOffset} is too large (at most {Partition.MaxOffset:N0} partitions either way)");
         }
 
         if (job.Retries < 0)

@@ -59,7 +59,7 @@ public sealed record ReplayPlan(IReadOnlyList<PlannedRun> Runs)
             var parent = runs[i];
             foreach (var key in pipeline.DownstreamOf(parent.Key).Order())
             {
-                if (planned.Contains(key) || pipeline.IsBeforeStart(key) || key.Partition > pipeline.PartitionAt(now, key.Partition.Grain))
+                if (planned.Contains(key) || !pipeline.CanHaveRun(key) || key.Partition > pipeline.PartitionAt(now, key.Partition.Grain))
                 {
                     continue;
                 }

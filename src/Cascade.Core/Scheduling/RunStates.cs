@@ -7,6 +7,10 @@ public static class RunStates
     public static bool IsBroken(this RunState state) =>
         state is RunState.Failed or RunState.TimedOut or RunState.UpstreamFailed;
 
+    /// <summary>What <c>cascade cancel</c> stops: a run not finished yet (waiting, queued or running).</summary>
+    public static bool IsCancellable(this RunState state) =>
+        state is RunState.Waiting or RunState.Queued or RunState.Running;
+
     /// <summary>The snake_case name used in JSON, the database and on screen.</summary>
     public static string Name(this RunState state) => state switch
     {

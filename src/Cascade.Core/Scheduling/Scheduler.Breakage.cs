@@ -7,11 +7,13 @@ namespace Cascade.Core.Scheduling;
 /// <summary>
 /// Broken chains: a run that times out or fails marks every run downstream of it (transitively,
 /// offsets included) <see cref="RunState.UpstreamFailed"/> without starting it, and raises one
-/// alert. Runs of partitions that have not begun yet are marked when they first appear.
+/// alert — only where their partitions exist (<see cref="PartitionExists"/>). Runs of partitions that
+/// have not begun yet are marked when they first appear (<see cref="Evaluate"/>).
 /// </summary>
 public sealed partial class Scheduler
 {
     private const int MaxBrokenPerEvent = 100_000;
+    private (DateTime First, DateTime Last)? _runSpan;
 
     private void TimeOut(Run run, DateTimeOffset now)
     {
@@ -24,40 +26,28 @@ public sealed partial class Scheduler
         Alert(AlertKind.TimedOut, timedOut, now, reason, missing, broken);
     }
 
-    /// <summary>Marks the runs below <paramref name="root"/> upstream_failed; returns the jobs it broke.</summary>
+    /// <summary>Marks the runs below <paramref name="root"/> upstream_failed where their partitions exist; returns the jobs it broke.</summary>
     private List<string> BreakChainBelow(RunKey root, DateTimeOffset now)
     {
         var brokenJobs = new SortedSet<string>(StringComparer.Ordinal);
-        var queue = new Queue<RunKey>([root]);
-        var seen = new HashSet<RunKey> { root };
-        while (queue.Count > 0 && seen.Count < MaxBrokenPerEvent)
+        WalkBelow(root, now, (key, cause) =>
         {
-            var cause = queue.Dequeue();
-            foreach (var key in _pipeline.DownstreamOf(cause))
+            var run = _runs.GetValueOrDefault(key);
+            if (run is not null && run.State is not (RunState.Waiting or RunState.Queued))
             {
-                if (!seen.Add(key) || _pipeline.IsBeforeStart(key) || key.Partition > _pipeline.PartitionAt(now, key.Partition.Grain))
-                {
-                    continue;
-                }
-
-                var run = _runs.GetValueOrDefault(key);
-                if (run is not null && run.State is not (RunState.Waiting or RunState.Queued))
-                {
-                    continue;
-                }
-
-                if (run is not null)
-                {
-                    Unqueue(key);
-                }
-
-                var reason = $"input {cause.Job} {cause.Partition.Key} is {_runs[cause].State.Name()}";
-                Change((run ?? NewRun(key, now)) with { State = RunState.UpstreamFailed, Reason = reason, FinishedAt = now, WaitDeadline = null, NextRetryAt = null }, "upstream_failed", reason);
-                brokenJobs.Add(key.Job);
-                queue.Enqueue(key);
+                return false;
             }
-        }
 
+            if (run is not null)
+            {
+                Unqueue(key);
+            }
+
+            var reason = $"input {cause.Job} {cause.Partition.Key} is {_runs[cause].State.Name()}";
+            Change((run ?? NewRun(key, now)) with { State = RunState.UpstreamFailed, Reason = reason, FinishedAt = now, WaitDeadline = null, NextRetryAt = null }, "upstream_failed", reason);
+            brokenJobs.Add(key.Job);
+            return true;
+        });
         return [.. brokenJobs];
     }
 
@@ -75,31 +65,78 @@ public sealed partial class Scheduler
         BreakChainBelow(key, now);
     }
 
-    /// <summary>A broken run was queued again (trigger): the runs it broke wait for it again.</summary>
+    /// <summary>A broken run was queued again (trigger, replay, backfill): the runs it broke wait for it again.</summary>
     private void Mend(RunKey root, DateTimeOffset now)
     {
         _waitingInputs.Clear();
-        var queue = new Queue<RunKey>([root]);
+        WalkBelow(root, now, (key, _) =>
+        {
+            if (_runs.GetValueOrDefault(key) is not { State: RunState.UpstreamFailed } run
+                || _pipeline.InputsOf(key).Any(i => _runs.GetValueOrDefault(i.Key) is { IsBroken: true }))
+            {
+                return false;
+            }
+
+            Change(run with { State = RunState.Waiting, Reason = null, FinishedAt = null }, "mended", $"input {root.Job} {root.Partition.Key} is running again");
+            return true;
+        });
+    }
+
+    /// <summary>
+    /// Visits the runs below <paramref name="root"/> breadth first (offsets included), only where
+    /// their partitions exist (<see cref="PartitionExists"/>): breakage is bounded by what exists,
+    /// never an open-ended series of future days (spec §4). A partition that does not exist is not
+    /// visited, but the walk goes on through it within the span of partitions that have runs (the
+    /// runahead bound), so an existing run beyond a gap (a running total whose yesterday never
+    /// began) is reached. A partition that does not exist yet is judged when it first appears
+    /// (<see cref="Evaluate"/>: a run with a broken input is upstream_failed at once).
+    /// <paramref name="visit"/> gets the key and the nearest visited run above it, and says whether
+    /// to go on below the key.
+    /// </summary>
+    private void WalkBelow(RunKey root, DateTimeOffset now, Func<RunKey, RunKey, bool> visit)
+    {
+        var queue = new Queue<(RunKey Key, RunKey Cause)>([(root, root)]);
         var seen = new HashSet<RunKey> { root };
+        var today = (Daily: _pipeline.PartitionAt(now, Grain.Daily), Hourly: _pipeline.PartitionAt(now, Grain.Hourly));
         while (queue.Count > 0 && seen.Count < MaxBrokenPerEvent)
         {
-            foreach (var key in _pipeline.DownstreamOf(queue.Dequeue()))
+            var (from, cause) = queue.Dequeue();
+            foreach (var key in _pipeline.DownstreamOf(from))
             {
-                if (!seen.Add(key) || _runs.GetValueOrDefault(key) is not { State: RunState.UpstreamFailed } run)
+                if (!seen.Add(key) || !_pipeline.CanHaveRun(key) || key.Partition > (key.Partition.Grain == Grain.Daily ? today.Daily : today.Hourly))
                 {
                     continue;
                 }
 
-                if (_pipeline.InputsOf(key).Any(i => _runs.GetValueOrDefault(i.Key) is { IsBroken: true }))
+                if (PartitionExists(key))
                 {
-                    continue;
+                    if (visit(key, cause))
+                    {
+                        queue.Enqueue((key, key));
+                    }
                 }
-
-                Change(run with { State = RunState.Waiting, Reason = null, FinishedAt = null }, "mended", $"input {root.Job} {root.Partition.Key} is running again");
-                queue.Enqueue(key);
+                else if (_runSpan is (DateTime first, DateTime last) && key.Partition.Start >= first && key.Partition.Start <= last)
+                {
+                    queue.Enqueue((key, cause));
+                }
             }
         }
     }
+
+    /// <summary>
+    /// Whether something reached the run's partition: a run of it, a done input, or a run of an
+    /// input of the same partition (offset 0: the day a broken run belongs to exists). An input of
+    /// another partition that is merely broken does not make a partition exist: yesterday's failed
+    /// running total does not create today's run.
+    /// </summary>
+    private bool PartitionExists(RunKey key) =>
+        _runs.ContainsKey(key) || _pipeline.InputsOf(key).Any(i => i.Dependency.Offset == 0 ? _runs.ContainsKey(i.Key) : IsDone(i.Key));
+
+    /// <summary>Widens the span of partition starts that have runs (the bound of <see cref="WalkBelow"/>).</summary>
+    private void NoteRunSpan(Partition partition) =>
+        _runSpan = _runSpan is (DateTime first, DateTime last)
+            ? (partition.Start < first ? partition.Start : first, partition.Start > last ? partition.Start : last)
+            : (partition.Start, partition.Start);
 
     private void RecordLateMarker(Run run, DateTimeOffset at)
     {

@@ -24,6 +24,12 @@ public sealed partial class Scheduler
             return;
         }
 
+        if (!r.From.IsSupported || !r.To.IsSupported)
+        {
+            Warn("replay ignored: " + Partition.RangeError($"{r.From.Key}..{r.To.Key}"));
+            return;
+        }
+
         var plan = ReplayPlan.Create(_pipeline, Get, r.Job, r.From, r.To, r.Downstream, r.At);
         var running = plan.Running.ToList();
         if (running.Count > 0 && !r.Force)
@@ -112,6 +118,12 @@ public sealed partial class Scheduler
 
     private void OnBackfill(BackfillRequested b)
     {
+        if (!Partition.IsSupportedDate(b.From) || !Partition.IsSupportedDate(b.To))
+        {
+            Warn($"backfill {b.Id} ignored: " + Partition.RangeError($"{b.From:yyyy-MM-dd}..{b.To:yyyy-MM-dd}"));
+            return;
+        }
+
         var jobs = b.Jobs.Count > 0 ? b.Jobs.Where(_pipeline.Contains).ToList() : _pipeline.Jobs.Where(j => j.IsRoot).Select(j => j.Name).ToList();
         if (b.MaxParallel is { } limit)
         {
@@ -135,7 +147,7 @@ public sealed partial class Scheduler
                 foreach (var partition in partitions)
                 {
                     var key = new RunKey(name, partition);
-                    if (_pipeline.IsBeforeStart(key))
+                    if (!_pipeline.CanHaveRun(key))
                     {
                         continue;
                     }
@@ -188,13 +200,15 @@ public sealed partial class Scheduler
             return;
         }
 
-        var targets = c.Key is { } one
-            ? _runs.TryGetValue(one, out var single) ? [single] : []
+        var targets = c.Key is { } first
+            ? c.To is { } last && last != first.Partition
+                ? _runs.Values.Where(r => r.Key.Job == first.Job && r.Key.Partition >= first.Partition && r.Key.Partition <= last).OrderBy(r => r.Key).ToList()
+                : _runs.TryGetValue(first, out var single) ? [single] : []
             : _runs.Values.Where(r => r.Backfill == c.Backfill).OrderBy(r => r.Key).ToList();
         var cancelled = 0;
         foreach (var run in targets)
         {
-            if (run.State is not (RunState.Waiting or RunState.Queued or RunState.Running))
+            if (!run.State.IsCancellable())
             {
                 continue;
             }
@@ -217,7 +231,8 @@ public sealed partial class Scheduler
 
         if (cancelled == 0)
         {
-            Warn($"cancel: nothing queued or running for {(c.Key is { } k ? k.ToString() : "backfill " + c.Backfill)}");
+            var what = c.Key is { } k ? c.To is { } to && to != k.Partition ? $"{k.Job} {k.Partition.Key}..{to.Key}" : k.ToString() : "backfill " + c.Backfill;
+            Warn($"cancel: nothing waiting, queued or running for {what}");
         }
     }
 

@@ -116,7 +116,7 @@ public sealed partial class Scheduler
             foreach (var tick in due)
             {
                 var key = new RunKey(job.Name, _pipeline.PartitionAt(tick, job.Grain).Add(schedule.PartitionOffset));
-                if (_pipeline.IsBeforeStart(key))
+                if (!_pipeline.CanHaveRun(key))
                 {
                     continue;
                 }

@@ -53,6 +53,7 @@ public sealed partial class Scheduler
             }
 
             _runs[run.Key] = run;
+            NoteRunSpan(run.Key.Partition);
             if (run.State == RunState.Queued)
             {
                 if (run.NextRetryAt is { } due)
@@ -190,6 +191,12 @@ public sealed partial class Scheduler
             return false;
         }
 
+        if (!key.Partition.IsSupported)
+        {
+            Warn($"marker {key} ignored: " + Partition.RangeError($"partition {key.Partition.Key}"));
+            return false;
+        }
+
         var run = _runs.GetValueOrDefault(key);
         if (run is { IsDone: true })
         {
@@ -245,7 +252,7 @@ public sealed partial class Scheduler
 
     private void Evaluate(RunKey key, DateTimeOffset at)
     {
-        if (_pipeline.IsBeforeStart(key))
+        if (!_pipeline.CanHaveRun(key))
         {
             return;
         }
@@ -620,6 +627,12 @@ public sealed partial class Scheduler
             return;
         }
 
+        if (!t.Key.Partition.IsSupported)
+        {
+            Warn("trigger ignored: " + Partition.RangeError($"partition {t.Key.Partition.Key}"));
+            return;
+        }
+
         if (job.Run is RunSpec.External)
         {
             Warn($"trigger ignored: '{job.Name}' is external; Cascade only tracks it (write its marker with `cascade done`)");
@@ -717,6 +730,11 @@ public sealed partial class Scheduler
         if (run.State != RunState.Waiting)
         {
             _waitingInputs.Remove(run.Key);
+        }
+
+        if (!_runs.ContainsKey(run.Key))
+        {
+            NoteRunSpan(run.Key.Partition);
         }
 
         _runs[run.Key] = run;

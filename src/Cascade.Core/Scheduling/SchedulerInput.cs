@@ -26,8 +26,13 @@ public abstract record SchedulerInput(DateTimeOffset At)
     /// <summary>Run the chain from <paramref name="Jobs"/> (all roots when empty) over a date range, oldest first, at most <paramref name="MaxParallel"/> at once.</summary>
     public sealed record BackfillRequested(string Id, IReadOnlyList<string> Jobs, DateOnly From, DateOnly To, int? MaxParallel, DateTimeOffset At) : SchedulerInput(At);
 
-    /// <summary>Stop a backfill (<paramref name="Backfill"/>) or one run (<paramref name="Key"/>): queued work is dropped, running commands are killed.</summary>
-    public sealed record CancelRequested(string? Backfill, RunKey? Key, DateTimeOffset At) : SchedulerInput(At);
+    /// <summary>
+    /// Stop a backfill (<paramref name="Backfill"/>), one run (<paramref name="Key"/>) or, with
+    /// <paramref name="To"/>, every run of the key's job from its partition to <paramref name="To"/>:
+    /// waiting and queued work is dropped, running commands are killed (stale waiting runs are
+    /// cleared this way).
+    /// </summary>
+    public sealed record CancelRequested(string? Backfill, RunKey? Key, DateTimeOffset At, Partition? To = null) : SchedulerInput(At);
 
     /// <summary>A started attempt's process ended. <paramref name="Marker"/> is its marker's body on exit 0.</summary>
     public sealed record RunExited(RunKey Key, int Generation, int Attempt, int ExitCode, MarkerBody? Marker, DateTimeOffset At) : SchedulerInput(At);

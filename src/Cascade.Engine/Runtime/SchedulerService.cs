@@ -364,8 +364,8 @@ public sealed class SchedulerService : IDisposable
             }
             else
             {
-                _logger.LogWarning("request {Id} ({Kind}) is not understood by this version; ignored", request.Id, request.Kind);
-                Warning?.Invoke($"request {request.Id} of unknown kind '{request.Kind}' ignored");
+                _logger.LogWarning("request {Id} ({Kind}) is malformed (e.g. a partition outside {Range}) or not understood by this version; ignored", request.Id, request.Kind, Partition.SupportedRange);
+                Warning?.Invoke($"request {request.Id} ({request.Kind}) is malformed or of an unknown kind; ignored");
             }
         }
     }

@@ -43,10 +43,17 @@ public sealed record Request(string Kind, RunKey? Key, IReadOnlyDictionary<strin
             },
         };
 
-    public static Request ForCancel(string? backfill, RunKey? key, DateTimeOffset at) =>
-        new(Cancel, key, new Dictionary<string, string>(), at) { Args = new Dictionary<string, string> { ["backfill"] = backfill ?? string.Empty } };
+    /// <summary>Cancel a backfill, one run, or (with <paramref name="to"/>) the key's job from its partition to <paramref name="to"/>.</summary>
+    public static Request ForCancel(string? backfill, RunKey? key, DateTimeOffset at, Partition? to = null) =>
+        new(Cancel, key, new Dictionary<string, string>(), at)
+        {
+            Args = new Dictionary<string, string> { ["backfill"] = backfill ?? string.Empty, ["to"] = to?.Key ?? string.Empty },
+        };
 
-    /// <summary>The scheduler input this request asks for, or null when it is malformed or of an unknown kind.</summary>
+    /// <summary>
+    /// The scheduler input this request asks for, or null when it is malformed (a partition or date
+    /// outside the supported range included: the store reads such a key as none) or of an unknown kind.
+    /// </summary>
     public SchedulerInput? ToInput(DateTimeOffset now)
     {
         string Arg(string name) => Args.TryGetValue(name, out var v) ? v : string.Empty;
@@ -56,13 +63,15 @@ public sealed record Request(string Kind, RunKey? Key, IReadOnlyDictionary<strin
                 return new SchedulerInput.TriggerRequested(key, Params, now);
             case Replay when Key is { } key && Partition.TryParse(Arg("to"), out var to):
                 return new SchedulerInput.ReplayRequested(key.Job, key.Partition, to, Arg("downstream") == "true", Arg("force") == "true", now);
-            case Backfill when DateOnly.TryParse(Arg("from"), CultureInfo.InvariantCulture, out var from) && DateOnly.TryParse(Arg("to"), CultureInfo.InvariantCulture, out var until):
+            case Backfill when DateOnly.TryParse(Arg("from"), CultureInfo.InvariantCulture, out var from) && DateOnly.TryParse(Arg("to"), CultureInfo.InvariantCulture, out var until)
+                && Partition.IsSupportedDate(from) && Partition.IsSupportedDate(until):
                 var jobs = Arg("jobs").Split(',', StringSplitOptions.RemoveEmptyEntries);
                 int? limit = int.TryParse(Arg("max_parallel"), CultureInfo.InvariantCulture, out var n) ? n : null;
                 return new SchedulerInput.BackfillRequested(Arg("id"), jobs, from, until, limit, now);
-            case Cancel:
+            case Cancel when Arg("to").Length == 0 || (Key is not null && Partition.TryParse(Arg("to"), out _)):
                 var backfill = Arg("backfill");
-                return new SchedulerInput.CancelRequested(backfill.Length > 0 ? backfill : null, Key, now);
+                Partition? last = Partition.TryParse(Arg("to"), out var end) ? end : null;
+                return new SchedulerInput.CancelRequested(backfill.Length > 0 ? backfill : null, Key, now, last);
             default:
                 return null;
         }

@@ -217,9 +217,9 @@ public sealed class BackfillAndCancelTests
         var effects = h.CancelRun("r", "20190301");
         var unknown = h.CancelBackfill("bf-none");
 
-        Assert.Contains("nothing queued or running", Assert.Single(Harness.WarningsIn(effects)), StringComparison.Ordinal);
+        Assert.Contains("nothing waiting, queued or running", Assert.Single(Harness.WarningsIn(effects)), StringComparison.Ordinal);
         Assert.DoesNotContain(effects, e => e is RunChanged or CancelAttempt);
-        Assert.Contains("nothing queued or running", Assert.Single(Harness.WarningsIn(unknown)), StringComparison.Ordinal);
+        Assert.Contains("nothing waiting, queued or running", Assert.Single(Harness.WarningsIn(unknown)), StringComparison.Ordinal);
         Assert.Equal(RunState.Succeeded, h.Run("r", "20190301").State);
     }
 

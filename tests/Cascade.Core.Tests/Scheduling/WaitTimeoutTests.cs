@@ -93,18 +93,25 @@ public sealed class WaitTimeoutTests
     }
 
     [Fact]
-    public void A_timeout_breaks_later_partitions_reached_by_offsets()
+    public void Regression_8_07_a_timeout_breaks_later_partitions_reached_by_offsets_only_where_they_exist_and_the_others_when_they_appear()
     {
         var h = new Harness(
             External("pe"),
             External("x"),
             Job("revenue") with { After = [Dep("pe"), Dep("x"), Dep("revenue", -1)], Start = Date("2019-03-01"), WaitTimeout = Timeout });
         h.Marker("pe", "20190301");
+        h.Marker("pe", "20190302");
 
         h.Advance(Timeout);
 
         Assert.Equal(RunState.TimedOut, h.Run("revenue", "20190301").State);
         Assert.Equal(RunState.UpstreamFailed, h.Run("revenue", "20190302").State);
-        Assert.Equal(RunState.UpstreamFailed, h.Run("revenue", "20190312").State);
+        Assert.Null(h.Find("revenue", "20190303")); // nothing reached the 3rd: no run for it (spec §4)
+        Assert.Equal(2, h.Scheduler.Runs.Count(r => r.Key.Job == "revenue"));
+
+        h.Marker("pe", "20190303");
+
+        Assert.Equal(RunState.UpstreamFailed, h.Run("revenue", "20190303").State);
+        Assert.Empty(h.Starts);
     }
 }

@@ -82,7 +82,7 @@ public sealed class BrokenChainTests
     }
 
     [Fact]
-    public void A_timeout_after_the_next_day_has_begun_breaks_that_day_at_once_and_names_it_in_the_alert()
+    public void Regression_8_07_a_timeout_after_the_next_day_has_begun_breaks_only_days_that_exist_and_the_next_day_when_its_inputs_come()
     {
         var h = new TimeHarness(Revenue);
         h.Started(Utc("2019-03-13T01:00"));
@@ -90,10 +90,16 @@ public sealed class BrokenChainTests
 
         var effects = h.Time(Utc("2019-03-13T05:00"));
 
+        // Nothing has reached the 13th yet: no run is created for it (spec §4: only partitions that exist).
+        Assert.Null(h.Find("revenue", "20190313"));
+        Assert.Null(h.Find("bi_import", "20190313"));
+        Assert.Equal(RunState.UpstreamFailed, h.Run("bi_import", "20190312").State);
+        Assert.Equal(["bi_import"], Assert.Single(AlertsIn(effects)).BrokenDownstream);
+
+        h.Marker("player_entry", "20190313", Utc("2019-03-13T06:00"));
+
         Assert.Equal(RunState.UpstreamFailed, h.Run("revenue", "20190313").State);
-        Assert.Equal(RunState.UpstreamFailed, h.Run("bi_import", "20190313").State);
-        Assert.Null(h.Find("revenue", "20190314"));
-        Assert.Equal(["bi_import", "revenue"], Assert.Single(AlertsIn(effects)).BrokenDownstream);
+        Assert.Empty(h.Starts);
     }
 
     [Fact]
