@@ -102,7 +102,9 @@ public sealed partial class CommandLineTests : IDisposable
             }
         }
 
-        AssertClearError(await CascadeCli.RunAsync(_ws.Root, "status", "-j", "down"));
+        var usage = (await CascadeCli.RunAsync(_ws.Root, "status", "-j", "down")).AssertExitCode(2); // bad usage
+        CommandLineFuzzTests.AssertNoCrash(usage);
+        Assert.Contains("'-j'", usage.StdErr, StringComparison.Ordinal);
     }
 
     [Fact]
