@@ -115,17 +115,12 @@ internal static class LogsCommand
         }
     }
 
-    /// <summary>Whether a scheduler holds the state (probing its lock, released at once): without one, nothing would end the attempt.</summary>
+    /// <summary>Whether a scheduler holds the state (asked without taking its lock): without one, nothing would end the attempt.</summary>
     private static bool SchedulerIsRunning(string statePath)
     {
         try
         {
-            using var probe = SchedulerLock.Acquire(statePath);
-            return false;
-        }
-        catch (StateStoreException)
-        {
-            return true;
+            return SchedulerLock.IsHeld(statePath);
         }
         catch (UnauthorizedAccessException)
         {

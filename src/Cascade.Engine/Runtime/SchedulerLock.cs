@@ -38,6 +38,39 @@ public sealed class SchedulerLock : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether a scheduler holds the lock of <paramref name="statePath"/>, asked without taking it
+    /// (on Linux by connecting to its socket), so that asking never makes a starting scheduler
+    /// refuse. Elsewhere the lock is taken and released at once.
+    /// </summary>
+    public static bool IsHeld(string statePath)
+    {
+        var full = Path.GetFullPath(statePath);
+        if (OperatingSystem.IsLinux())
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                socket.Connect(new UnixDomainSocketEndPoint(AbstractName(full)));
+                return true;
+            }
+            catch (SocketException)
+            {
+                return false;
+            }
+        }
+
+        try
+        {
+            using var probe = Acquire(statePath);
+            return false;
+        }
+        catch (StateStoreException)
+        {
+            return true;
+        }
+    }
+
     /// <summary>The abstract socket's name: stable for one state file, at most 107 bytes.</summary>
     internal static string AbstractName(string fullStatePath) =>
         "\0cascade-scheduler-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(fullStatePath)))[..32];
@@ -48,6 +81,7 @@ public sealed class SchedulerLock : IDisposable
         try
         {
             socket.Bind(new UnixDomainSocketEndPoint(AbstractName(full)));
+            socket.Listen(1); // so that IsHeld can tell by connecting, without taking the lock
             return socket;
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)

@@ -31,6 +31,23 @@ public sealed class StateFileTests : IDisposable
         using var other = SchedulerLock.Acquire(Path.Combine(_dir, "other", "state.db"));
     }
 
+    [Fact]
+    public void Asking_whether_a_scheduler_holds_the_lock_never_takes_it()
+    {
+        Assert.False(SchedulerLock.IsHeld(StatePath));
+        Assert.False(SchedulerLock.IsHeld(StatePath));
+        using (var held = SchedulerLock.Acquire(StatePath))
+        {
+            Assert.True(SchedulerLock.IsHeld(StatePath));
+        }
+
+        Assert.False(SchedulerLock.IsHeld(StatePath));
+
+        // A `logs --follow` asking while a scheduler starts must not make that scheduler refuse.
+        using var again = SchedulerLock.Acquire(StatePath);
+        Assert.True(SchedulerLock.IsHeld(StatePath));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
