@@ -52,6 +52,6 @@ internal static class DoneCommand
             }
         }
 
-        return JsonSerializer.SerializeToElement(text);
+        return JsonSerializer.SerializeToElement(text, CliJson.Default.String);
     }
 }

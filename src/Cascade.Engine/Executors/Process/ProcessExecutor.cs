@@ -43,7 +43,7 @@ public sealed class ProcessExecutor(string workingDirectory) : IExecutor
         }
 
         info.Environment["CASCADE_MARKER"] = context.MarkerLocation;
-        info.Environment["CASCADE_PARAMS"] = activation.Params.Count == 0 ? "{}" : JsonSerializer.Serialize(activation.Params);
+        info.Environment["CASCADE_PARAMS"] = activation.Params.Count == 0 ? "{}" : JsonSerializer.Serialize(activation.Params, EngineJson.Default.IReadOnlyDictionaryStringString);
         info.Environment["CASCADE_ATTEMPT"] = activation.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         // The process starts first; its log file is created right after (the output waits in the
