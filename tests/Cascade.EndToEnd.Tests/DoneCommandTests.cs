@@ -47,6 +47,22 @@ public sealed class DoneCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Done_writes_the_marker_body_byte_for_byte_as_before_the_source_generated_json()
+    {
+        // Pinned from the reflection-based build: escaping (non-ASCII, HTML-sensitive characters,
+        // quotes, a surrogate pair), JSON literals kept as values, key order, no whitespace.
+        var result = await CascadeCli.RunAsync(
+            _ws.Root, "done", "game_logs", "20190312",
+            "--meta", "note=café <b>&'+\" \\ 😀", "--meta", "rows=5", "--meta", "big=1e400", "--meta", "ok=true",
+            "--param", "region=eu é");
+
+        result.AssertExitCode(0);
+        Assert.Equal(
+            """{"big":1e400,"note":"caf\u00E9 \u003Cb\u003E\u0026\u0027\u002B\u0022 \\ \uD83D\uDE00","ok":true,"rows":5,"params":{"region":"eu \u00E9"}}""",
+            _ws.Read("markers/game_logs__20190312.done"));
+    }
+
+    [Fact]
     public async Task Done_without_meta_or_params_writes_an_empty_marker()
     {
         (await CascadeCli.RunAsync(_ws.Root, "done", "game_logs", "20190312")).AssertExitCode(0);

@@ -60,6 +60,6 @@ internal static class DoneCommand
             }
         }
 
-        return JsonSerializer.SerializeToElement(text);
+        return JsonSerializer.SerializeToElement(text, CliJson.Default.String);
     }
 }

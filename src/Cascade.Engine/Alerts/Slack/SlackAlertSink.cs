@@ -11,7 +11,7 @@ public sealed class SlackAlertSink(HttpClient http, Uri url, string pipeline) : 
 
     public async ValueTask SendAsync(Alert alert, CancellationToken cancellationToken)
     {
-        using var content = BufferedJson.Create(new SlackMessage(Text(alert, pipeline)), SlackJson.Default.SlackMessage);
+        using var content = BufferedJson.Create(new SlackMessage(Text(alert, pipeline)), EngineJson.Default.SlackMessage);
         using var response = await http.PostAsync(url, content, cancellationToken);
         response.EnsureSuccessStatusCode();
     }
@@ -47,6 +47,3 @@ public sealed class SlackAlertSink(HttpClient http, Uri url, string pipeline) : 
 }
 
 public sealed record SlackMessage([property: JsonPropertyName("text")] string Text);
-
-[JsonSerializable(typeof(SlackMessage))]
-internal sealed partial class SlackJson : JsonSerializerContext;

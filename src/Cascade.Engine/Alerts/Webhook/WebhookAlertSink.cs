@@ -12,7 +12,7 @@ public sealed class WebhookAlertSink(HttpClient http, Uri url, string pipeline) 
 
     public async ValueTask SendAsync(Alert alert, CancellationToken cancellationToken)
     {
-        using var content = BufferedJson.Create(Document(alert, pipeline), WebhookJson.Default.WebhookDocument);
+        using var content = BufferedJson.Create(Document(alert, pipeline), EngineJson.Default.WebhookDocument);
         using var response = await http.PostAsync(url, content, cancellationToken);
         response.EnsureSuccessStatusCode();
     }
@@ -48,6 +48,3 @@ public sealed record WebhookDocument(
     [property: JsonPropertyName("attempt")] int Attempt,
     [property: JsonPropertyName("exit_code")] int? ExitCode,
     [property: JsonPropertyName("why")] string Why);
-
-[JsonSerializable(typeof(WebhookDocument))]
-internal sealed partial class WebhookJson : JsonSerializerContext;

@@ -62,7 +62,7 @@ public sealed class ProcessExecutor(string workingDirectory, string? stateIdenti
         }
 
         info.Environment["CASCADE_MARKER"] = context.MarkerLocation;
-        info.Environment["CASCADE_PARAMS"] = activation.Params.Count == 0 ? "{}" : JsonSerializer.Serialize(activation.Params);
+        info.Environment["CASCADE_PARAMS"] = activation.Params.Count == 0 ? "{}" : JsonSerializer.Serialize(activation.Params, EngineJson.Default.IReadOnlyDictionaryStringString);
         info.Environment["CASCADE_ATTEMPT"] = activation.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (_tag is not null)
         {

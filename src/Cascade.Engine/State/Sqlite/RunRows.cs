@@ -67,7 +67,7 @@ internal static class RunRows
                     cmd.Parameters[p + 5].Value = run.FinishedAt is { } f ? SqliteRunStore.Time(f) : DBNull.Value;
                     cmd.Parameters[p + 6].Value = run.Cause ?? (object)DBNull.Value;
                     cmd.Parameters[p + 7].Value = run.Marker is { } m ? m.ToJson() : DBNull.Value;
-                    cmd.Parameters[p + 8].Value = run.Warnings.Count == 0 ? "[]" : JsonSerializer.Serialize(run.Warnings);
+                    cmd.Parameters[p + 8].Value = run.Warnings.Count == 0 ? "[]" : JsonSerializer.Serialize(run.Warnings, EngineJson.Default.IReadOnlyListString);
                 }
 
                 cmd.ExecuteNonQuery();
@@ -134,7 +134,7 @@ internal static class RunRows
         cmd.Parameters["$marker"].Value = run.Marker is { } m ? m.ToJson() : DBNull.Value;
         cmd.Parameters["$exit_code"].Value = (object?)run.ExitCode ?? DBNull.Value;
         cmd.Parameters["$reason"].Value = (object?)run.Reason ?? DBNull.Value;
-        cmd.Parameters["$warnings"].Value = run.Warnings.Count == 0 ? "[]" : JsonSerializer.Serialize(run.Warnings);
+        cmd.Parameters["$warnings"].Value = run.Warnings.Count == 0 ? "[]" : JsonSerializer.Serialize(run.Warnings, EngineJson.Default.IReadOnlyListString);
     }
 
     /// <summary>Reads a row; null when the row names a partition or state this version cannot read.</summary>
@@ -169,14 +169,14 @@ internal static class RunRows
             Marker = r.IsDBNull(17) ? null : MarkerBody.Parse(r.GetString(17)),
             ExitCode = r.IsDBNull(18) ? null : r.GetInt32(18),
             Reason = r.IsDBNull(19) ? null : r.GetString(19),
-            Warnings = r.GetString(20) is "[]" ? [] : JsonSerializer.Deserialize<List<string>>(r.GetString(20)) ?? [],
+            Warnings = r.GetString(20) is "[]" ? [] : JsonSerializer.Deserialize(r.GetString(20), EngineJson.Default.ListString) ?? [],
         };
     }
 
     private static string Json(IReadOnlyDictionary<string, string> values) =>
-        values.Count == 0 ? "{}" : JsonSerializer.Serialize(values);
+        values.Count == 0 ? "{}" : JsonSerializer.Serialize(values, EngineJson.Default.IReadOnlyDictionaryStringString);
 
     // The common empty case skips the serializer: its first use costs a read command tens of milliseconds.
     private static IReadOnlyDictionary<string, string> Dict(string json) =>
-        json is "{}" ? EmptyParams.Instance : new SortedDictionary<string, string>(JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? [], StringComparer.Ordinal);
+        json is "{}" ? EmptyParams.Instance : new SortedDictionary<string, string>(JsonSerializer.Deserialize(json, EngineJson.Default.DictionaryStringString) ?? [], StringComparer.Ordinal);
 }

@@ -386,8 +386,8 @@ public sealed class SqliteRunStore : IRunStore
             cmd.Parameters.AddWithValue("$kind", request.Kind);
             cmd.Parameters.AddWithValue("$job", (object?)request.Key?.Job ?? DBNull.Value);
             cmd.Parameters.AddWithValue("$partition", (object?)request.Key?.Partition.Key ?? DBNull.Value);
-            cmd.Parameters.AddWithValue("$params", JsonSerializer.Serialize(request.Params));
-            cmd.Parameters.AddWithValue("$args", JsonSerializer.Serialize(request.Args));
+            cmd.Parameters.AddWithValue("$params", JsonSerializer.Serialize(request.Params, EngineJson.Default.IReadOnlyDictionaryStringString));
+            cmd.Parameters.AddWithValue("$args", JsonSerializer.Serialize(request.Args, EngineJson.Default.IReadOnlyDictionaryStringString));
             return (long)(await cmd.ExecuteScalarAsync(cancellationToken))!;
         }
         catch (SqliteException e)
@@ -439,11 +439,11 @@ public sealed class SqliteRunStore : IRunStore
                 result.Add(new Request(
                     reader.GetString(2),
                     key,
-                    JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(5)) ?? [],
+                    JsonSerializer.Deserialize(reader.GetString(5), EngineJson.Default.DictionaryStringString) ?? [],
                     DateTimeOffset.Parse(reader.GetString(1), CultureInfo.InvariantCulture))
                 {
                     Id = reader.GetInt64(0),
-                    Args = JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(6)) ?? [],
+                    Args = JsonSerializer.Deserialize(reader.GetString(6), EngineJson.Default.DictionaryStringString) ?? [],
                 });
             }
 
