@@ -62,7 +62,7 @@ public static class PipelineValidator
         {
             if (!byName.ContainsKey(dep.Job))
             {
-                var hint = Suggest(dep.Job, byName.Keys);
+                var hint = DidYouMean.Closest(dep.Job, byName.Keys);
                 error(dep.Location, $"job '{job.Name}' is after unknown job '{dep.Job}'{(hint is null ? "" : $" (did you mean '{hint}'?)")}");
             }
 
@@ -241,24 +241,5 @@ public static class PipelineValidator
 
         cycle.Reverse();
         return cycle;
-    }
-
-    private static string? Suggest(string name, IEnumerable<string> candidates) =>
-        candidates.Select(c => (c, d: Distance(name, c))).Where(x => x.d <= 2).OrderBy(x => x.d).Select(x => x.c).FirstOrDefault();
-
-    private static int Distance(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
-        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
-        for (var i = 1; i <= a.Length; i++)
-        {
-            for (var j = 1; j <= b.Length; j++)
-            {
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            }
-        }
-
-        return d[a.Length, b.Length];
     }
 }

@@ -65,29 +65,6 @@ public static class CommandPrograms
             .Any(dir => File.Exists(Path.Combine(dir, program)) || (OperatingSystem.IsWindows() && File.Exists(Path.Combine(dir, program + ".exe"))));
 
     /// <summary>A file in the same folder whose name differs by at most two edits.</summary>
-    private static string? Suggest(string full)
-    {
-        var name = Path.GetFileName(full);
-        return Directory.EnumerateFiles(Path.GetDirectoryName(full)!)
-            .Select(Path.GetFileName)
-            .Where(n => n is not null && Distance(n, name) <= 2)
-            .Order(StringComparer.Ordinal)
-            .FirstOrDefault();
-    }
-
-    private static int Distance(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
-        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
-        for (var i = 1; i <= a.Length; i++)
-        {
-            for (var j = 1; j <= b.Length; j++)
-            {
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            }
-        }
-
-        return d[a.Length, b.Length];
-    }
+    private static string? Suggest(string full) =>
+        DidYouMean.Closest(Path.GetFileName(full), Directory.EnumerateFiles(Path.GetDirectoryName(full)!).Select(f => Path.GetFileName(f)));
 }
