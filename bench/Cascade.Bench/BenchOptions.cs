@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Cascade.Bench;
 
-/// <summary>The command line: <c>[--quick] [--runs N] [--out FILE] [--only NAME[,NAME]] [--keep]</c>.</summary>
+/// <summary>The command line: <c>[--quick] [--runs N] [--out FILE] [--only NAME[,NAME]] [--keep] [--cascade PATH]</c>.</summary>
 internal sealed record BenchOptions
 {
     public static readonly string[] Scenarios = ["reaction", "throughput", "dag", "scale", "idle"];
@@ -17,6 +17,8 @@ internal sealed record BenchOptions
           --out FILE         where the JSON goes (default bench-results.json)
           --only NAME[,NAME] only these scenarios: reaction, throughput, dag, scale, idle
           --keep             keep the generated temp folders (their paths are printed)
+          --cascade PATH     dag: also measure this cascade as a whole process: a binary (the Native AOT one:
+                             scripts/aot-publish.sh prints its path) or a dll (run with dotnet)
         """;
 
     public bool Quick { get; init; }
@@ -28,6 +30,9 @@ internal sealed record BenchOptions
     public IReadOnlyList<string>? Only { get; init; }
 
     public bool Keep { get; init; }
+
+    /// <summary>A cascade binary or dll the dag scenario measures besides the JIT build beside the bench.</summary>
+    public string? Cascade { get; init; }
 
     public bool Selected(string scenario) => Only is null || Only.Contains(scenario);
 
@@ -65,6 +70,12 @@ internal sealed record BenchOptions
                     break;
                 case "--keep":
                     options = options with { Keep = true };
+                    break;
+                case "--cascade":
+                    var path = Value();
+                    options = File.Exists(path)
+                        ? options with { Cascade = Path.GetFullPath(path) }
+                        : throw new ArgumentException($"--cascade: no file '{path}' (scripts/aot-publish.sh prints the native binary's path)");
                     break;
                 default:
                     throw new ArgumentException($"unknown argument '{args[i]}'");

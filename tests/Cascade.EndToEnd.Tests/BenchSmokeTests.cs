@@ -59,6 +59,15 @@ public sealed class BenchSmokeTests : IDisposable
         var saysNoMake = dag.GetProperty("notes").EnumerateArray().Any(n => n.GetString()!.Contains("make is not installed", StringComparison.Ordinal));
         Assert.True(hasMake || saysNoMake, $"the dag scenario neither compares with make -j2 nor says make is missing: {dag}");
 
+        // Same work on both sides, whole processes next to the engine, per-job cost, the 1-job start-up and where a job's time goes.
+        var dagMetrics = dag.GetProperty("metrics").EnumerateArray().Select(m => m.GetProperty("name").GetString()!).ToList();
+        foreach (var expected in new[] { "one: cascade jit", "one: engine in-process", "daily5x3: per job, cascade jit", "chain10: per job, engine in-process", "cost per job: ProcessExecutor" })
+        {
+            Assert.True(dagMetrics.Any(m => m.StartsWith(expected, StringComparison.Ordinal)), $"the dag scenario has no '{expected}' figure: {string.Join(", ", dagMetrics)}");
+        }
+
+        Assert.Equal("@touch $@", dag.GetProperty("parameters").GetProperty("make_recipe").GetString());
+
         // The table is printed too, with the machine's facts above it.
         Assert.Contains("machine:", output, StringComparison.Ordinal);
         Assert.Contains("met?", output, StringComparison.Ordinal);

@@ -1,150 +1,190 @@
-using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
 using Cascade.Bench.Support;
+using Cascade.Engine.Executors;
 using Cascade.Engine.Executors.Process;
 
 namespace Cascade.Bench.Scenarios;
 
 /// <summary>
-/// Scenario 3: the wall time of a whole DAG of real (no-op) processes at max-parallel 2, next to
-/// <c>make -j2</c> building the identical graph of marker files.
+/// Scenario 3: the wall time of a whole DAG of real processes at max-parallel 2 against
+/// <c>make -j2</c> doing the same work: one process and one marker file per job on both sides.
+/// Whole processes (what a cron job or a CI step pays) next to the engine in-process (what a
+/// long-running scheduler pays), per-job cost side by side, and where cascade's time per job goes.
 /// </summary>
 internal static class DagScenario
 {
     public const string Name = "dag";
-    private const string Go = "go";
     private const int Parallel = 2;
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(3);
-
-    private sealed record Shape(string Name, string Description, IReadOnlyList<JobSpec> Jobs)
-    {
-        public int Executed => Jobs.Count(j => !j.IsExternal);
-
-        public IEnumerable<JobSpec> Sinks => Jobs.Where(j => !j.IsExternal && !Jobs.Any(x => x.After.Contains(j.Name)));
-    }
 
     public static async Task<ScenarioReport> RunAsync(BenchOptions o, Machine machine)
     {
         var shapes = o.Quick
-            ? new[] { Chain(10), FanIn(20), Layers(3, 5) }
-            : [Chain(200), FanIn(500), Layers(10, 50)];
-        var report = new ScenarioReport(Name, "DAG wall time vs make -j2", $"""
-            Every job runs the same no-op command `true` (a real process), max-parallel {Parallel}. The bench generates, for
-            each shape, a cascade.yaml and a Makefile of the identical graph: each make target is the job's marker file
-            (markers/JOB__20000101.done), its prerequisites are its inputs' marker files, its recipe `@true && touch $@`;
-            cascade runs [true] and writes the empty marker itself. One external job 'go' (its marker present for make,
-            renamed in for cascade) starts each graph. make: `make -j{Parallel} all` from start to exit. cascade (scheduler
-            running): engine in-process, started and Ready first (a scheduler is a long-running service, so its start-up is
-            not counted); the clock runs from just before the rename of the go marker to the 'succeeded' commit of the
-            last job. cascade run process: `dotnet cascade.dll run --until-idle --max-parallel {Parallel} --quiet` with the
-            go marker already there, from process start to exit (includes .NET start-up, pipeline load, creating the
-            state database and the rescan). Fresh folders every run; make, cascade and the cascade process alternate
-            within a run. Shapes: {string.Join("; ", shapes.Select(s => $"{s.Name}: {s.Description}"))}.
-            """);
+            ? new[] { DagShape.Chain(10), DagShape.FanIn(20), DagShape.Layers(3, 5), DagShape.Realistic(5, 3), DagShape.One() }
+            : [DagShape.Chain(200), DagShape.FanIn(500), DagShape.Layers(10, 50), DagShape.Realistic(50, 30), DagShape.One()];
+        var variants = CascadeVariant.From(o.Cascade);
+        var report = new ScenarioReport(Name, "DAG wall time vs make -j2, same work", Method(shapes, variants));
         foreach (var s in shapes)
         {
             report.Parameters[s.Name] = $"{s.Description} ({s.Executed} processes)";
         }
 
         report.Parameters["max_parallel"] = Parallel;
+        report.Parameters["make_recipe"] = "@touch $@";
+        report.Parameters["cascade_command"] = "[true]";
+        foreach (var v in variants)
+        {
+            report.Parameters[$"cascade_{v.Label}"] = v.Describe();
+        }
+
         if (machine.Make is null)
         {
             report.Note("make is not installed: the make -j2 comparison is skipped (install make for the ratio)");
         }
 
+        if (!variants.Any(v => v.IsNative))
+        {
+            report.Note("no native binary measured: pass --cascade PATH (scripts/aot-publish.sh prints it) for the shipped form");
+        }
+
+        var sides = new List<(string Side, Func<DagShape, JsonObject, Task<double>> Run)>();
+        if (machine.Make is not null)
+        {
+            sides.Add(("make -j2", MakeAsync));
+        }
+
+        sides.AddRange(variants.Select(v => ($"cascade {v.Label}", (Func<DagShape, JsonObject, Task<double>>)((s, d) => CascadeProcessAsync(v, s, d)))));
+        sides.Add(("engine in-process", (s, d) => CascadeInProcessAsync(s, d, new ProcessExecutor(Path.GetTempPath()), "engine_commits")));
+
+        // One unmeasured in-process graph first: the engine's figure is a long-running scheduler's, JIT warm.
+        await CascadeInProcessAsync(DagShape.Chain(10), [], new NoopExecutor(), "warm_up_commits");
+        await CascadeInProcessAsync(DagShape.Chain(10), [], new ProcessExecutor(Path.GetTempPath()), "warm_up_commits");
+        var chain = shapes[0];
         for (var run = 1; run <= o.Runs; run++)
         {
             foreach (var shape in shapes)
             {
-                await RunOnceAsync(report, run, shape, machine.Make is not null);
+                var detail = new JsonObject { ["run"] = run, ["shape"] = shape.Name };
+                var walls = new Dictionary<string, double>();
+
+                // Interleaved, and the order rotates from run to run: no side always goes first.
+                for (var i = 0; i < sides.Count; i++)
+                {
+                    var (side, measure) = sides[(i + run - 1) % sides.Count];
+                    walls[side] = await measure(shape, detail);
+                    detail[side] = Math.Round(walls[side], 4);
+                }
+
+                RecordShape(report, shape, sides.Select(s => s.Side).ToList(), walls);
+                report.RunDetails.Add(detail);
             }
+
+            await RecordCostAsync(report, chain, o.Quick ? 10 : 200, run);
         }
 
+        Summarize(report, shapes, sides.Select(s => s.Side).ToList());
         return report;
     }
 
-    private static Shape Chain(int length) =>
-        new($"chain{length}", $"go → j1 → … → j{length}", [new JobSpec(Go, []), .. Enumerable.Range(1, length).Select(i => new JobSpec($"j{i:000}", [i == 1 ? Go : $"j{i - 1:000}"]))]);
+    private static string Method(IReadOnlyList<DagShape> shapes, IReadOnlyList<CascadeVariant> variants) => $"""
+        Both sides do the same work: one process and one marker file per job, max-parallel {Parallel}. For each shape the
+        bench generates a cascade.yaml and a Makefile of the identical graph. make: each target is a job's marker file
+        (markers/JOB__DAY.done), its prerequisites are its inputs' marker files, its recipe `@touch $@`, which GNU make
+        execs directly (no shell: the recipe has no shell metacharacters), so one process (touch) per job writes the file.
+        cascade: each job runs [true] (no shell, one process) and the engine writes the empty marker itself after exit 0.
+        External job 'go' (one marker per day) starts each graph. Whole process, from exec to exit as a cron job or CI
+        step pays it, go markers already there and a fresh folder (no state) every time: `make -j{Parallel} all`; and
+        {string.Join("; ", variants.Select(v => $"`{v.CommandLine} run --until-idle --max-parallel {Parallel} --quiet` ({v.Label})"))}
+        (runtime start-up, pipeline load, creating the state database, rescan, the jobs, shutdown). Engine in-process
+        (a long-running scheduler, JIT warmed by two unmeasured small graphs in this process): the engine composed as
+        `cascade run` does, started and Ready first; from just
+        before the rename of the first go marker (all renamed back to back) to the 'succeeded' commit of the last job.
+        Per job = wall ÷ processes. Ratio = cascade ÷ make of the same run. Every run measures each side once per shape,
+        interleaved, the order rotating from run to run; the table shows medians. Cost per job (cascade's side, on the
+        first shape, a chain, where jobs run one at a time): a bare Process.Start of `true` + wait for exit; the
+        executor alone (ProcessExecutor.ExecuteAsync of [true]: pipes redirected and drained, log file, exit); the
+        engine alone on the chain with a no-op executor (decide, commit, marker write, thread hops; no process); and
+        commits per job. Shapes: {string.Join("; ", shapes.Select(s => $"{s.Name}: {s.Description}"))}.
+        """;
 
-    private static Shape FanIn(int width)
+    private static void RecordShape(ScenarioReport report, DagShape shape, IReadOnlyList<string> sides, Dictionary<string, double> walls)
     {
-        var roots = Enumerable.Range(1, width).Select(i => new JobSpec($"r{i:000}", [Go])).ToList();
-        return new($"fanin{width}", $"go → {width} jobs → 1 sink after all {width}", [new JobSpec(Go, []), .. roots, new JobSpec("sink", roots.Select(r => r.Name).ToList())]);
+        foreach (var side in sides)
+        {
+            report.Record($"{shape.Name}: {side}", "s", walls[side]);
+        }
+
+        foreach (var side in sides)
+        {
+            report.Record($"{shape.Name}: per job, {side}", "ms", walls[side] * 1000 / shape.Executed);
+        }
+
+        if (!walls.TryGetValue("make -j2", out var make))
+        {
+            return;
+        }
+
+        foreach (var side in sides.Where(s => s != "make -j2"))
+        {
+            // The issue's target is on the whole process, for the four DAG shapes (not the 1-job start-up).
+            var target = side.StartsWith("cascade ", StringComparison.Ordinal) && !shape.IsStartUp ? Target.AtMost(1.25) : null;
+            report.Record($"{shape.Name}: {side} / make", "×", walls[side] / make, target);
+        }
     }
 
-    private static Shape Layers(int layers, int width)
+    /// <summary>Where a job's time goes on cascade's side, on the chain (one job at a time).</summary>
+    private static async Task RecordCostAsync(ScenarioReport report, DagShape chain, int spawns, int run)
     {
-        var jobs = new List<JobSpec> { new(Go, []) };
-        IReadOnlyList<string> previous = [Go];
-        for (var l = 1; l <= layers; l++)
-        {
-            var layer = Enumerable.Range(1, width).Select(i => new JobSpec($"l{l:00}_{i:00}", previous)).ToList();
-            jobs.AddRange(layer);
-            previous = layer.Select(j => j.Name).ToList();
-        }
-
-        return new($"layers{layers}x{width}", $"go → {layers} layers of {width}, each job after all {width} of the layer before", jobs);
-    }
-
-    private static async Task RunOnceAsync(ScenarioReport report, int run, Shape shape, bool haveMake)
-    {
-        var detail = new JsonObject { ["run"] = run, ["shape"] = shape.Name };
-        double? make = null;
-        if (haveMake)
-        {
-            make = await MakeAsync(shape, detail);
-            report.Record($"{shape.Name}: make -j{Parallel}", "s", make.Value);
-        }
-
-        var inProcess = await CascadeInProcessAsync(shape, detail);
-        report.Record($"{shape.Name}: cascade (scheduler running)", "s", inProcess);
-        if (make is { } m)
-        {
-            report.Record($"{shape.Name}: cascade / make", "×", inProcess / m, Target.AtMost(1.25));
-        }
-
-        var process = await CascadeProcessAsync(shape, detail);
-        report.Record($"{shape.Name}: cascade run process (incl. start-up)", "s", process);
-        if (make is { } m2)
-        {
-            report.Record($"{shape.Name}: cascade run process / make", "×", process / m2);
-        }
-
+        var detail = new JsonObject { ["run"] = run, ["shape"] = "cost" };
+        using var dir = Workdir.Create(Name + "-cost");
+        report.Record("cost per job: Process.Start(true) + exit, no redirection", "ms", await DagCost.BareSpawnMsAsync(spawns, dir.Root));
+        report.Record("cost per job: ProcessExecutor [true] (pipes, log file, exit)", "ms", await DagCost.ExecutorMsAsync(spawns, dir));
+        var engine = await CascadeInProcessAsync(chain, detail, new NoopExecutor(), "noop_commits");
+        report.Record($"cost per job: engine alone, {chain.Name}, no-op executor", "ms", engine * 1000 / chain.Executed);
+        report.Record($"cost per job: commits per job, {chain.Name}", string.Empty, (double)detail["noop_commits"]!.GetValue<long>() / chain.Executed);
         report.RunDetails.Add(detail);
     }
 
-    /// <summary><c>make -j2</c> over the generated Makefile; returns seconds.</summary>
-    private static async Task<double> MakeAsync(Shape shape, JsonObject detail)
+    /// <summary>One line per shape with the medians side by side, and the start-up/marginal split of whole processes.</summary>
+    private static void Summarize(ScenarioReport report, IReadOnlyList<DagShape> shapes, IReadOnlyList<string> sides)
+    {
+        double Median(string metric) => report.Metrics.FirstOrDefault(m => m.Name == metric)?.Median ?? double.NaN;
+        var one = shapes.FirstOrDefault(s => s.IsStartUp);
+        foreach (var shape in shapes)
+        {
+            var parts = sides.Select(side =>
+            {
+                var wall = Median($"{shape.Name}: {side}");
+                var text = $"{side} {Report.Format(wall)} s = {Report.Format(wall * 1000 / shape.Executed)} ms/job";
+                var ratio = Median($"{shape.Name}: {side} / make");
+                if (!double.IsNaN(ratio))
+                {
+                    text += $" ({Report.Format(ratio)}×)";
+                }
+
+                if (one is not null && !shape.IsStartUp && !side.StartsWith("engine", StringComparison.Ordinal))
+                {
+                    var marginal = (wall - Median($"{one.Name}: {side}")) * 1000 / (shape.Executed - 1);
+                    text += $", {Report.Format(marginal)} ms/job after start-up";
+                }
+
+                return text;
+            });
+            report.Note($"{shape.Name} ({shape.Executed} jobs): {string.Join(" · ", parts)}");
+        }
+    }
+
+    /// <summary><c>make -j2</c> over the generated Makefile, as a process; returns seconds.</summary>
+    private static async Task<double> MakeAsync(DagShape shape, JsonObject detail)
     {
         using var dir = Workdir.Create(Name + "-make");
-        var sb = new StringBuilder();
-        sb.Append("# generated by Cascade.Bench: one target per marker file\n.PHONY: all\n");
-        sb.Append("all:");
-        foreach (var sink in shape.Sinks)
-        {
-            sb.Append(' ').Append(MakeTarget(sink.Name));
-        }
-
-        sb.Append("\n\n");
-        foreach (var job in shape.Jobs.Where(j => !j.IsExternal))
-        {
-            sb.Append(MakeTarget(job.Name)).Append(':');
-            foreach (var input in job.After)
-            {
-                sb.Append(' ').Append(MakeTarget(input));
-            }
-
-            sb.Append("\n\t@true && touch $@\n");
-        }
-
-        await File.WriteAllTextAsync(Path.Combine(dir.Root, "Makefile"), sb.ToString());
-        await File.WriteAllTextAsync(dir.MarkerPath(Go, Workdir.Day(0)), string.Empty);
+        await File.WriteAllTextAsync(Path.Combine(dir.Root, "Makefile"), shape.Makefile());
+        shape.WriteGoMarkers(dir);
         var result = await Shell.RunAsync("make", [$"-j{Parallel}", "all"], dir.Root, Bound);
-        var built = Directory.EnumerateFiles(dir.MarkerFolder, "*.done").Count() - 1;
+        var built = shape.CountBuilt(dir);
         detail["make_exit"] = result.ExitCode;
-        detail["make_built"] = built;
         if (result.ExitCode != 0 || built != shape.Executed)
         {
             throw new InvalidOperationException($"make -j{Parallel} on {shape.Name} exited {result.ExitCode} and built {built} of {shape.Executed} targets: {result.StdErr}");
@@ -153,22 +193,25 @@ internal static class DagScenario
         return result.WallMs / 1000;
     }
 
-    private static string MakeTarget(string job) => $"markers/{job}__{Workdir.Day(0)}.done";
-
-    /// <summary>The engine in-process, already Ready: go marker renamed in → last job succeeded; returns seconds.</summary>
-    private static async Task<double> CascadeInProcessAsync(Shape shape, JsonObject detail)
+    /// <summary>The engine in-process, already Ready: first go marker renamed in → last job succeeded; returns seconds.</summary>
+    private static async Task<double> CascadeInProcessAsync(DagShape shape, JsonObject detail, IExecutor executor, string commitsKey)
     {
         using var dir = Workdir.Create(Name);
         dir.WritePipeline(shape.Jobs);
         var pipeline = EngineHost.Load(dir.PipelineFile);
+        if (executor is ProcessExecutor)
+        {
+            executor = new ProcessExecutor(dir.Root);
+        }
+
         var done = 0;
         var end = 0L;
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var host = await EngineHost.StartAsync(dir, pipeline, new ProcessExecutor(dir.Root), Parallel, service =>
+        await using var host = await EngineHost.StartAsync(dir, pipeline, executor, Parallel, service =>
         {
             service.RunChanged += change =>
             {
-                if (change.Event == "succeeded" && change.Run.Key.Job != Go && ++done == shape.Executed)
+                if (change.Event == "succeeded" && change.Run.Key.Job != DagShape.Go && Interlocked.Increment(ref done) == shape.Executed)
                 {
                     end = Stopwatch.GetTimestamp();
                     finished.TrySetResult();
@@ -179,33 +222,31 @@ internal static class DagScenario
                 }
             };
         });
-        var start = Producer.Publish(Producer.Prepare(dir.MarkerPath(Go, Workdir.Day(0))));
+        var markers = Enumerable.Range(0, shape.Days).Select(d => Producer.Prepare(dir.MarkerPath(DagShape.Go, Workdir.Day(d)))).ToList();
+        var start = 0L;
+        foreach (var marker in markers)
+        {
+            var at = Producer.Publish(marker);
+            start = start == 0 ? at : start;
+        }
+
         await finished.Task.WaitAsync(Bound, TimeProvider.System);
-        detail["cascade_commits"] = host.Service.Counters.Commits;
+        detail[commitsKey] = host.Service.Counters.Commits;
         return Stats.Ms(start, end) / 1000;
     }
 
-    /// <summary><c>cascade run --until-idle</c> as a process, go marker present; returns seconds.</summary>
-    private static async Task<double> CascadeProcessAsync(Shape shape, JsonObject detail)
+    /// <summary><c>cascade run --until-idle</c> as a process, go markers present, no state; returns seconds.</summary>
+    private static async Task<double> CascadeProcessAsync(CascadeVariant variant, DagShape shape, JsonObject detail)
     {
         using var dir = Workdir.Create(Name + "-cli");
         dir.WritePipeline(shape.Jobs);
-        await File.WriteAllTextAsync(dir.MarkerPath(Go, Workdir.Day(0)), string.Empty);
-        Shell.Result result;
-        try
-        {
-            result = await Shell.RunAsync(Shell.DotnetHost, [Shell.CascadeDll, "run", "--until-idle", "--max-parallel", $"{Parallel}", "--quiet"], dir.Root, Bound);
-        }
-        catch (Win32Exception e)
-        {
-            throw new InvalidOperationException($"cannot start {Shell.DotnetHost} {Shell.CascadeDll}: {e.Message}", e);
-        }
-
-        var built = Directory.EnumerateFiles(dir.MarkerFolder, "*.done").Count() - 1;
-        detail["cascade_process_exit"] = result.ExitCode;
+        shape.WriteGoMarkers(dir);
+        var result = await variant.RunAsync(dir.Root, Bound, "run", "--until-idle", "--max-parallel", $"{Parallel}", "--quiet");
+        var built = shape.CountBuilt(dir);
+        detail[$"cascade_{variant.Label}_exit"] = result.ExitCode;
         if (result.ExitCode != 0 || built != shape.Executed)
         {
-            throw new InvalidOperationException($"cascade run on {shape.Name} exited {result.ExitCode} with {built} of {shape.Executed} markers: {result.StdErr}{result.StdOut}");
+            throw new InvalidOperationException($"{variant.CommandLine} run on {shape.Name} exited {result.ExitCode} with {built} of {shape.Executed} markers: {result.StdErr}{result.StdOut}");
         }
 
         return result.WallMs / 1000;

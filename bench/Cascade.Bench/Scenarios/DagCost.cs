@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using Cascade.Bench.Support;
+using Cascade.Core.Model;
+using Cascade.Core.Scheduling;
+using Cascade.Engine.Executors;
+using Cascade.Engine.Executors.Process;
+
+namespace Cascade.Bench.Scenarios;
+
+/// <summary>The pieces of a job's cost on cascade's side, each timed alone over sequential jobs (after one warm-up).</summary>
+internal static class DagCost
+{
+    /// <summary><c>Process.Start</c> of <c>true</c> without redirection, then wait for exit: the spawn floor of .NET here; ms per job.</summary>
+    public static async Task<double> BareSpawnMsAsync(int count, string workdir)
+    {
+        var times = new List<double>();
+        for (var i = 0; i <= count; i++)
+        {
+            var info = new ProcessStartInfo("true") { UseShellExecute = false, WorkingDirectory = workdir };
+            var start = Stopwatch.GetTimestamp();
+            using (var process = Process.Start(info)!)
+            {
+                await process.WaitForExitAsync();
+            }
+
+            times.Add(Stats.MsSince(start));
+        }
+
+        return times.Skip(1).Average();
+    }
+
+    /// <summary><see cref="ProcessExecutor"/> running <c>[true]</c> to its end, as the engine calls it (no engine); ms per job.</summary>
+    public static async Task<double> ExecutorMsAsync(int count, Workdir dir)
+    {
+        var executor = new ProcessExecutor(dir.Root);
+        var times = new List<double>();
+        for (var i = 0; i <= count; i++)
+        {
+            var key = new RunKey("j", Partition.Day(Workdir.Epoch.AddDays(i)));
+            var activation = new Activation(key, 1, 1, $"run-{i}", ["true"], EmptyParams.Instance, EmptyParams.Instance);
+            var context = new AttemptContext(dir.MarkerPath("j", Workdir.Day(i)), Path.Combine(dir.LogDirectory, $"j-{i}.log"));
+            var start = Stopwatch.GetTimestamp();
+            var outcome = await executor.ExecuteAsync(activation, context, CancellationToken.None);
+            times.Add(Stats.MsSince(start));
+            if (outcome is not AttemptOutcome.Exited(0))
+            {
+                throw new InvalidOperationException($"ProcessExecutor [true] ended {outcome}");
+            }
+        }
+
+        return times.Skip(1).Average();
+    }
+}
