@@ -13,6 +13,9 @@ out=$(realpath -m "${1:-./nupkg}")
 cd "$(dirname "$0")/.."
 
 project=src/Cascade.Cli
+# A tool package takes every file in the publish folder: start from empty ones, so that nothing an
+# earlier publish left there (debug symbols, an old file) is shipped.
+rm -rf "$project/bin/Release/net10.0/any/publish" "$project/bin/Release/net10.0/linux-x64/publish"
 dotnet pack "$project" -c Release -o "$out"
 dotnet pack "$project" -c Release -r any -p:PublishAot=false -o "$out"
 if [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ]; then
