@@ -38,7 +38,8 @@ public sealed class NativeAotTests : IDisposable
     [Fact]
     public async Task The_native_AOT_binary_has_no_publish_warnings_and_runs_the_demo()
     {
-        var binary = CascadeCli.NativeBinary ?? await PublishAsync();
+        var published = CascadeCli.NativeBinary ?? await PublishAsync();
+        var binary = AloneWithItsPackageFiles(published);
 
         var minute = TimeSpan.FromMinutes(1);
         await Run(_ws.Root, binary, minute, 0, "init", "demo");
@@ -70,6 +71,24 @@ public sealed class NativeAotTests : IDisposable
         Assert.DoesNotContain("warning IL", output, StringComparison.Ordinal);
         var binary = stdout.TrimEnd().Split('\n')[^1].Trim();
         Assert.True(File.Exists(binary), $"no binary at '{binary}'\n{output}");
+        return binary;
+    }
+
+    /// <summary>
+    /// A copy of the binary in a folder of its own with only what the tool package puts beside it
+    /// (<c>libe_sqlite3.so</c>; scripts/pack.sh), so the demo below proves the package is enough.
+    /// </summary>
+    private string AloneWithItsPackageFiles(string published)
+    {
+        var from = Path.GetDirectoryName(published)!;
+        var dir = Directory.CreateDirectory(Path.Combine(_ws.Root, "tool")).FullName;
+        foreach (var name in new[] { Path.GetFileName(published), "libe_sqlite3.so" })
+        {
+            Assert.True(File.Exists(Path.Combine(from, name)), $"the native binary ships with {name} beside it, and {from} has none");
+            File.Copy(Path.Combine(from, name), Path.Combine(dir, name));
+        }
+
+        var binary = Path.Combine(dir, Path.GetFileName(published));
         return binary;
     }
 
