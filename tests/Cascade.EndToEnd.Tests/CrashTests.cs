@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Cascade.EndToEnd.Tests.Support;
 
 namespace Cascade.EndToEnd.Tests;
 
@@ -152,8 +153,13 @@ public sealed class CrashTests : IDisposable
 
     private Process StartScheduler(params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = _dir, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cascade.dll"));
+        var (program, prefix) = CascadeCli.Command;
+        var info = new ProcessStartInfo(program) { WorkingDirectory = _dir, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in prefix)
+        {
+            info.ArgumentList.Add(a);
+        }
+
         foreach (var a in args)
         {
             info.ArgumentList.Add(a);
@@ -169,8 +175,13 @@ public sealed class CrashTests : IDisposable
 
     private async Task<Dictionary<string, string>> StatusAsync()
     {
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = _dir, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cascade.dll"));
+        var (program, prefix) = CascadeCli.Command;
+        var info = new ProcessStartInfo(program) { WorkingDirectory = _dir, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in prefix)
+        {
+            info.ArgumentList.Add(a);
+        }
+
         info.ArgumentList.Add("status");
         info.ArgumentList.Add("--json");
         using var process = Process.Start(info)!;

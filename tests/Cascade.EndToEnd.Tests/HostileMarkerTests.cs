@@ -111,8 +111,8 @@ public sealed class HostileMarkerTests : IDisposable
         }
 
         var info = new ProcessStartInfo("setpriv") { WorkingDirectory = _ws.Root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        foreach (var a in new[] { "--reuid", "65534", "--regid", "65534", "--clear-groups", "env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp", dotnet, CascadeCli.DllPath }.Concat(args))
+        var (program, prefix) = CascadeCli.Command;
+        foreach (var a in new[] { "--reuid", "65534", "--regid", "65534", "--clear-groups", "env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp", program }.Concat(prefix).Concat(args))
         {
             info.ArgumentList.Add(a);
         }

@@ -15,7 +15,9 @@ public sealed class CliProcess : IAsyncDisposable
     private readonly StringBuilder _stderr = new();
     private readonly Lock _gate = new();
 
-    private CliProcess(Process process) => _process = process;
+    private readonly int _prefixCount;
+
+    private CliProcess(Process process, int prefixCount) => (_process, _prefixCount) = (process, prefixCount);
 
     public int Id => _process.Id;
 
@@ -43,7 +45,8 @@ public sealed class CliProcess : IAsyncDisposable
 
     public static CliProcess Start(string workdir, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var info = new ProcessStartInfo(DotnetHost())
+        var (program, prefix) = CascadeCli.Command;
+        var info = new ProcessStartInfo(program)
         {
             WorkingDirectory = workdir,
             UseShellExecute = false,
@@ -53,8 +56,7 @@ public sealed class CliProcess : IAsyncDisposable
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        info.ArgumentList.Add(CascadeCli.DllPath);
-        foreach (var arg in args)
+        foreach (var arg in prefix.Concat(args))
         {
             info.ArgumentList.Add(arg);
         }
@@ -67,12 +69,12 @@ public sealed class CliProcess : IAsyncDisposable
         }
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var cli = new CliProcess(process);
+        var cli = new CliProcess(process, prefix.Count);
         process.OutputDataReceived += (_, e) => cli.Append(cli._stdout, e.Data);
         process.ErrorDataReceived += (_, e) => cli.Append(cli._stderr, e.Data);
         if (!process.Start())
         {
-            throw new InvalidOperationException($"could not start {info.FileName} {CascadeCli.DllPath}");
+            throw new InvalidOperationException($"could not start {info.FileName} {string.Join(' ', prefix)}");
         }
 
         process.StandardInput.Close();
@@ -127,7 +129,7 @@ public sealed class CliProcess : IAsyncDisposable
         {
             _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
-            Assert.Fail($"cascade {string.Join(' ', _process.StartInfo.ArgumentList.Skip(1))} did not exit within {timeout.TotalSeconds:0}s and was killed\n{Snapshot()}");
+            Assert.Fail($"cascade {string.Join(' ', _process.StartInfo.ArgumentList.Skip(_prefixCount))} did not exit within {timeout.TotalSeconds:0}s and was killed\n{Snapshot()}");
         }
 
         return new CliResult(_process.ExitCode, StdOut, StdErr);
@@ -166,7 +168,4 @@ public sealed class CliProcess : IAsyncDisposable
 
     private string Snapshot() => $"--- stdout ---\n{StdOut}\n--- stderr ---\n{StdErr}";
 
-    /// <summary>The <c>dotnet</c> that runs these tests (the SDK sets DOTNET_HOST_PATH), else the one on PATH.</summary>
-    private static string DotnetHost() =>
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 }
