@@ -76,6 +76,11 @@ internal static class BackfillCommand
                 var before = await scope.ReadAsync(store, ct);
                 var doneBefore = before.Values.Count(r => r.IsDone);
                 var requestId = await store.EnqueueRequestAsync(request, ct);
+                if (owned is null)
+                {
+                    SchedulerLock.Ring(ws.StatePath); // the running scheduler takes it now, not at its next poll
+                }
+
                 if (parse.GetValue(detach))
                 {
                     Console.WriteLine(owned is null
