@@ -53,15 +53,16 @@ public sealed class SchedulerLock : IDisposable
         var full = Path.GetFullPath(statePath);
         if (OperatingSystem.IsLinux())
         {
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            // Non-blocking: a blocking connect would wait for as long as the backlog is full.
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { Blocking = false };
             try
             {
                 socket.Connect(new UnixDomainSocketEndPoint(AbstractName(full)));
                 return true;
             }
-            catch (SocketException)
+            catch (SocketException e)
             {
-                return false;
+                return e.SocketErrorCode is SocketError.WouldBlock or SocketError.TryAgain; // a full backlog: someone listens
             }
         }
 
@@ -103,7 +104,7 @@ public sealed class SchedulerLock : IDisposable
     /// <summary>
     /// One item per connection to the lock's socket (a <see cref="Ring"/>, or an <see cref="IsHeld"/>
     /// probe: both merely make the scheduler read its requests early). Each accepted socket is closed
-    /// at once; nothing is read from it. Ends when <paramref name="stop"/> is cancelled or the lock is
+    /// at once; nothing is read from it. Ends when <paramref name="stop"/> is cancelled, accepting fails (then the poll alone) or the lock is
     /// disposed; empty where there is no socket (not Linux: the poll only).
     /// </summary>
     public async IAsyncEnumerable<int> RingsAsync([EnumeratorCancellation] CancellationToken stop)

@@ -70,6 +70,19 @@ public sealed class RequestWakeTests
     }
 
     [Fact]
+    public async Task Asking_whether_the_lock_is_held_never_hangs_when_its_holder_accepts_no_connection()
+    {
+        RequireLinux();
+        await using var p = TempPipeline.Create(Yaml, ("jobs/record.sh", Scripts.Record));
+        using var held = SchedulerLock.Acquire(p.StatePath); // no accept loop: every probe stays in the backlog
+
+        // `logs --follow` asks every 200 ms; a blocking connect waited forever once the backlog was full.
+        var answers = await Task.Run(() => Enumerable.Range(0, 200).Select(_ => SchedulerLock.IsHeld(p.StatePath)).ToList()).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.All(answers, Assert.True);
+        SchedulerLock.Ring(p.StatePath); // and ringing a full backlog returns at once
+    }
+
+    [Fact]
     public void Ringing_with_no_scheduler_does_nothing_and_does_not_wait()
     {
         var state = Path.Combine(Path.GetTempPath(), "cascade-nobody-" + Guid.NewGuid().ToString("N"), "state.db");
