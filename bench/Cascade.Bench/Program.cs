@@ -52,6 +52,7 @@ var scenarios = new (string Name, Func<Task<ScenarioReport>> Run)[]
     (DagScenario.Name, () => DagScenario.RunAsync(options, machine)),
     (ScaleScenario.Name, () => ScaleScenario.RunAsync(options)),
     (IdleScenario.Name, () => IdleScenario.RunAsync(options)),
+    (RequestScenario.Name, () => RequestScenario.RunAsync(options)),
 };
 foreach (var (name, run) in scenarios.Where(s => options.Selected(s.Name)))
 {

@@ -76,6 +76,11 @@ internal static class BackfillCommand
                 var before = await scope.ReadAsync(store, ct);
                 var doneBefore = before.Values.Count(r => r.IsDone);
                 var requestId = await store.EnqueueRequestAsync(request, ct);
+                if (owned is null)
+                {
+                    SchedulerLock.Ring(ws.StatePath); // the running scheduler takes it now, not at its next poll
+                }
+
                 if (parse.GetValue(detach))
                 {
                     Console.WriteLine(owned is null
@@ -86,7 +91,7 @@ internal static class BackfillCommand
 
                 return owned is null
                     ? await FollowAsync(store, scope, doneBefore, requestId, ct)
-                    : await RunHereAsync(ws, store, scope, before, doneBefore, ct);
+                    : await RunHereAsync(ws, store, scope, before, doneBefore, owned, ct);
             }
         }));
         return command;
@@ -132,11 +137,11 @@ internal static class BackfillCommand
     }
 
     /// <summary>No scheduler runs: run one here until the backfill (and anything it set off) is done.</summary>
-    private static async Task<int> RunHereAsync(Workspace ws, IRunStore store, BackfillScope scope, Dictionary<Core.Model.RunKey, Run> before, int doneBefore, CancellationToken ct)
+    private static async Task<int> RunHereAsync(Workspace ws, IRunStore store, BackfillScope scope, Dictionary<Core.Model.RunKey, Run> before, int doneBefore, SchedulerLock doorbell, CancellationToken ct)
     {
         using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).AddFilter((_, level) => level >= LogLevel.Warning).AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
         var options = new EngineOptions { UntilIdle = true, LogDirectory = ws.LogDirectory, RescanInterval = ws.Pipeline.Definition.RescanInterval };
-        using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(TimeProvider.System, loggerFactory.CreateLogger("cascade")), new ProcessExecutor(ws.BaseDirectory, ws.StatePath), TimeProvider.System, loggerFactory.CreateLogger("cascade"));
+        using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(TimeProvider.System, loggerFactory.CreateLogger("cascade")), new ProcessExecutor(ws.BaseDirectory, ws.StatePath), TimeProvider.System, loggerFactory.CreateLogger("cascade"), doorbell: doorbell);
         var tally = before;
         service.RunChanged += change =>
         {

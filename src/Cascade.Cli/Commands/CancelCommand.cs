@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Cascade.Core.Model;
 using Cascade.Core.Scheduling;
+using Cascade.Engine.Runtime;
 using Cascade.Engine.State;
 
 namespace Cascade.Cli.Commands;
@@ -65,7 +66,8 @@ internal static class CancelCommand
             }
 
             var request = await store.EnqueueRequestAsync(Request.ForCancel(id, key, TimeProvider.System.GetUtcNow(), key is null ? null : to), ct);
-            Console.WriteLine($"cancel requested (request {request}) for {what}: a running `cascade run` applies it within a second, otherwise the next `cascade run` does.");
+            SchedulerLock.Ring(ws.StatePath);
+            Console.WriteLine($"cancel requested (request {request}) for {what}: a running `cascade run` applies it at once (within a second at the latest), otherwise the next `cascade run` does.");
             return 0;
         }));
         return command;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Cascade.Core.Markers;
+using Cascade.Core.Model;
 
 namespace Cascade.Cli.Commands;
 
@@ -13,11 +14,14 @@ internal static class DoneCommand
         var meta = CommonOptions.KeyValues("--meta", "Metadata shown in status (repeatable); numbers and true/false stay JSON values");
         var param = CommonOptions.KeyValues("--param", "A param passed to downstream runs of this partition (repeatable)");
         var force = new Option<bool>("--force") { Description = "Replace a marker that exists already (what ran on it is not re-run: use `cascade replay` for that)" };
-        var command = new Command("done", "Write a done marker: the job is done for the partition; downstream jobs react") { job, partition, meta, param, force };
+        partition.Description = "A partition (20190312, 2019031205), or an inclusive range of the job's grain, FROM..TO (20190301..20190331, 2019031200..2019031223): one marker each";
+        var command = new Command("done", "Write a done marker: the job is done for the partition (or each of a range); downstream jobs react") { job, partition, meta, param, force };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async () =>
         {
             var ws = Workspace.Load(parse.GetValue(CommonOptions.File)!);
-            var key = ws.Key(parse.GetValue(job)!, parse.GetValue(partition)!);
+            var name = ws.Job(parse.GetValue(job)!).Name;
+            var text = parse.GetValue(partition)!;
+            var keys = Keys(ws, name, text);
             var metaValues = CommonOptions.ParseKeyValues(parse.GetValue(meta)!, "--meta");
             if (metaValues.ContainsKey("params"))
             {
@@ -32,18 +36,58 @@ internal static class DoneCommand
                     StringComparer.Ordinal),
             };
             var store = ws.Markers(TimeProvider.System);
-            var path = store.Locate(key);
-            var existed = File.Exists(path);
-            if (existed && !parse.GetValue(force))
+
+            // Every existing marker is found before anything is written: a refused range changes nothing.
+            var existing = keys.Where(k => File.Exists(store.Locate(k))).ToList();
+            if (existing.Count > 0 && !parse.GetValue(force))
             {
-                throw new CliException($"{Workspace.Relative(path)} exists already: {key.Job} {key.Partition.Key} is done. Its body is kept; a new one would not re-run what ran on it (use `cascade replay {key.Job} {key.Partition.Key}` for that, or --force to replace the marker anyway)");
+                throw new CliException(keys.Count == 1
+                    ? $"{Workspace.Relative(store.Locate(existing[0]))} exists already: {name} {existing[0].Partition.Key} is done. Its body is kept; a new one would not re-run what ran on it (use `cascade replay {name} {existing[0].Partition.Key}` for that, or --force to replace the marker anyway)"
+                    : $"{existing.Count} of the {keys.Count} markers of {name} {text} exist already ({string.Join(", ", existing.Take(5).Select(k => k.Partition.Key))}{(existing.Count > 5 ? ", …" : string.Empty)}); nothing was written. Their bodies are kept; new ones would not re-run what ran on them (use `cascade replay {name} {text}` for that, or --force to replace them anyway)");
             }
 
-            await store.WriteAsync(key, body, ct);
-            Console.WriteLine(existed ? $"marker replaced: {Workspace.Relative(path)} (runs that already used it are not re-run)" : $"marker written: {Workspace.Relative(path)}");
+            foreach (var key in keys)
+            {
+                await store.WriteAsync(key, body, ct); // each one atomically (a temporary file renamed into place)
+            }
+
+            if (keys.Count == 1)
+            {
+                var path = Workspace.Relative(store.Locate(keys[0]));
+                Console.WriteLine(existing.Count > 0 ? $"marker replaced: {path} (runs that already used it are not re-run)" : $"marker written: {path}");
+            }
+            else
+            {
+                Console.WriteLine($"wrote {keys.Count} marker(s) for {name} {keys[0].Partition.Key}..{keys[^1].Partition.Key}{(existing.Count > 0 ? $" ({existing.Count} replaced; runs that already used them are not re-run)" : string.Empty)}");
+            }
+
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>The most markers one command writes (about 11 years of hourly partitions).</summary>
+    internal const int MaxMarkers = 100_000;
+
+    /// <summary>The keys of a partition or of an inclusive range <c>FROM..TO</c> of the job's grain (as <c>replay</c> takes them).</summary>
+    private static List<RunKey> Keys(Workspace ws, string job, string text)
+    {
+        var (from, to) = ReplayCommand.ParseRange(ws, job, text);
+        var span = from.Grain == Grain.Daily
+            ? to.Date.DayNumber - from.Date.DayNumber
+            : (long)(to.Start - from.Start).TotalHours;
+        if (span >= MaxMarkers)
+        {
+            throw new CliException($"the range {text} holds {span + 1:N0} partitions; one `cascade done` writes at most {MaxMarkers:N0} markers: split the range");
+        }
+
+        var keys = new List<RunKey>((int)span + 1);
+        for (var p = from; p <= to; p = p.Add(1))
+        {
+            keys.Add(new RunKey(job, p));
+        }
+
+        return keys;
     }
 
     private static JsonElement MetaValue(string text)

@@ -4,6 +4,7 @@ using Cascade.Cli.Output;
 using Cascade.Core.Model;
 using Cascade.Core.Pipelines;
 using Cascade.Core.Scheduling;
+using Cascade.Engine.Runtime;
 using Cascade.Engine.State;
 
 namespace Cascade.Cli.Commands;
@@ -63,9 +64,10 @@ internal static class ReplayCommand
             }
 
             var id = await store!.EnqueueRequestAsync(Request.ForReplay(name, from, to, parse.GetValue(downstream), parse.GetValue(force), now), ct);
+            SchedulerLock.Ring(ws.StatePath);
             if (!parse.GetValue(json))
             {
-                Console.WriteLine($"replay requested (request {id}): a running `cascade run` applies it within a second, otherwise the next `cascade run` does.");
+                Console.WriteLine($"replay requested (request {id}): a running `cascade run` applies it at once (within a second at the latest), otherwise the next `cascade run` does.");
             }
 
             return 0;

@@ -86,7 +86,7 @@ internal static class RunCommand
             }
 
             await using var alerts = new AlertDispatcher(sinks, new AlertDeliveryOptions(), time, logger);
-            using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(time, logger), new ProcessExecutor(ws.BaseDirectory, ws.StatePath), time, logger, alerts);
+            using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(time, logger), new ProcessExecutor(ws.BaseDirectory, ws.StatePath), time, logger, alerts, doorbell: lockFile);
             running = service;
             var printer = new RunPrinter(parse.GetValue(quiet), time);
             service.RunChanged += printer.OnChanged;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Cascade.Core.Pipelines;
+using Cascade.Engine.Runtime;
 using Cascade.Engine.State;
 
 namespace Cascade.Cli.Commands;
@@ -32,8 +33,9 @@ internal static class TriggerCommand
             }
 
             var id = await store.EnqueueRequestAsync(new Request(Request.Trigger, key, prms, TimeProvider.System.GetUtcNow()), ct);
+            SchedulerLock.Ring(ws.StatePath);
             Console.WriteLine($"trigger requested for {key.Job} {key.Partition.Key} (request {id}; its inputs are not checked).");
-            Console.WriteLine("A running `cascade run` starts it within a second; otherwise the next `cascade run` does.");
+            Console.WriteLine("A running `cascade run` starts it at once (within a second at the latest); otherwise the next `cascade run` does.");
             return 0;
         }));
         return command;

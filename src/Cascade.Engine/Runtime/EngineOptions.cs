@@ -12,7 +12,10 @@ public sealed record EngineOptions
     /// <summary>On stop, how long running attempts may finish before they are killed (and queued again on the next start).</summary>
     public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often the state store's inbox (trigger requests from the CLI) is read.</summary>
+    /// <summary>
+    /// How often the state store's inbox (requests from the CLI) is read: the safety net, since the
+    /// CLI also rings the scheduler's lock socket after it leaves a request (Linux; ADR 11).
+    /// </summary>
     public TimeSpan InboxInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>How often the marker store is rescanned in full (a safety net for missed notifications).</summary>

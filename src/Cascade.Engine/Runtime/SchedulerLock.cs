@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Cascade.Engine.State;
@@ -11,9 +12,13 @@ namespace Cascade.Engine.Runtime;
 /// (Linux; not a path, so deleting <c>.cascade</c> cannot release it), and an exclusive lock on
 /// <c>{state}.lock</c> (every platform; also seen across containers that share the folder). Both
 /// are close-on-exec: the commands a scheduler starts never inherit them.
+/// The socket also listens: a connection is a doorbell (<see cref="Ring"/>, <see cref="RingsAsync"/>)
+/// that makes a running scheduler read its requests at once; it never confers the lock, which is
+/// the bound name, not a connection to it (ADR 11).
 /// </summary>
 public sealed class SchedulerLock : IDisposable
 {
+    private const int Backlog = 64; // connections waiting to be accepted; past that, Ring gives up at once
     private readonly Socket? _socket;
     private readonly FileStream _stream;
 
@@ -48,15 +53,16 @@ public sealed class SchedulerLock : IDisposable
         var full = Path.GetFullPath(statePath);
         if (OperatingSystem.IsLinux())
         {
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            // Non-blocking: a blocking connect would wait for as long as the backlog is full.
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { Blocking = false };
             try
             {
                 socket.Connect(new UnixDomainSocketEndPoint(AbstractName(full)));
                 return true;
             }
-            catch (SocketException)
+            catch (SocketException e)
             {
-                return false;
+                return e.SocketErrorCode is SocketError.WouldBlock or SocketError.TryAgain; // a full backlog: someone listens
             }
         }
 
@@ -71,6 +77,59 @@ public sealed class SchedulerLock : IDisposable
         }
     }
 
+    /// <summary>
+    /// Tells a running scheduler of <paramref name="statePath"/> that a request is waiting (after its
+    /// row is committed): connects to the socket and sends one byte, without ever waiting (a full
+    /// backlog, no scheduler, another platform: nothing happens; the scheduler's poll takes it).
+    /// </summary>
+    public static void Ring(string statePath)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        try
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { Blocking = false };
+            socket.Connect(new UnixDomainSocketEndPoint(AbstractName(Path.GetFullPath(statePath))));
+            socket.Send([1]);
+        }
+        catch (Exception e) when (e is SocketException or IOException or ArgumentException)
+        {
+            // best effort: the poll is the safety net
+        }
+    }
+
+    /// <summary>
+    /// One item per connection to the lock's socket (a <see cref="Ring"/>, or an <see cref="IsHeld"/>
+    /// probe: both merely make the scheduler read its requests early). Each accepted socket is closed
+    /// at once; nothing is read from it. Ends when <paramref name="stop"/> is cancelled, accepting fails (then the poll alone) or the lock is
+    /// disposed; empty where there is no socket (not Linux: the poll only).
+    /// </summary>
+    public async IAsyncEnumerable<int> RingsAsync([EnumeratorCancellation] CancellationToken stop)
+    {
+        if (_socket is null)
+        {
+            yield break;
+        }
+
+        var n = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                using var peer = await _socket.AcceptAsync(stop);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                yield break;
+            }
+
+            yield return ++n;
+        }
+    }
+
     /// <summary>The abstract socket's name: stable for one state file, at most 107 bytes.</summary>
     internal static string AbstractName(string fullStatePath) =>
         "\0cascade-scheduler-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(fullStatePath)))[..32];
@@ -81,7 +140,7 @@ public sealed class SchedulerLock : IDisposable
         try
         {
             socket.Bind(new UnixDomainSocketEndPoint(AbstractName(full)));
-            socket.Listen(1); // so that IsHeld can tell by connecting, without taking the lock
+            socket.Listen(Backlog); // IsHeld tells by connecting, without taking the lock; Ring wakes the scheduler
             return socket;
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)

@@ -40,6 +40,8 @@ public sealed class SchedulerService : IDisposable
     private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _effectFailure;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(RunKey Key, int Generation, int Attempt), CancellationTokenSource> _attempts = new();
     private readonly AlertDispatcher? _alerts;
+    private readonly SchedulerLock? _doorbell; // rung by the CLI after it leaves a request: read the inbox now
+    private bool _requestsWaiting;
     private readonly HashSet<string> _ignoredPaths = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _kill = new();
     private readonly SettlingMarkers _settling = new();
@@ -56,8 +58,10 @@ public sealed class SchedulerService : IDisposable
         IExecutor executor,
         TimeProvider time,
         ILogger logger,
-        AlertDispatcher? alerts = null)
+        AlertDispatcher? alerts = null,
+        SchedulerLock? doorbell = null)
     {
+        _doorbell = doorbell;
         _alerts = alerts;
         _pipeline = pipeline;
         _options = options;
@@ -92,6 +96,7 @@ public sealed class SchedulerService : IDisposable
         using var loop = new CancellationTokenSource();
         _effectStage = Task.Run(EffectStageAsync, CancellationToken.None);
         var watch = WatchAsync(loop.Token);
+        var rings = ListenAsync(loop.Token);
         try
         {
             // Before anything is started again: what a dead scheduler of this state left running (ADR 7).
@@ -126,6 +131,7 @@ public sealed class SchedulerService : IDisposable
                 _effects.Writer.TryComplete();
                 await loop.CancelAsync();
                 await watch;
+                await rings;
                 await _effectStage;
             }
         }
@@ -170,8 +176,9 @@ public sealed class SchedulerService : IDisposable
                 Apply(new TimePassed(now));
             }
 
-            if (now >= nextInbox)
+            if (now >= nextInbox || _requestsWaiting)
             {
+                _requestsWaiting = false;
                 await TakeRequestsAsync(stop);
                 nextInbox = now + _options.InboxInterval;
             }
@@ -219,6 +226,9 @@ public sealed class SchedulerService : IDisposable
                 break;
             case Message.Input i:
                 Apply(i.Value);
+                break;
+            case Message.RequestsWaiting:
+                _requestsWaiting = true;
                 break;
             case Message.Wake:
                 break;
@@ -371,7 +381,7 @@ public sealed class SchedulerService : IDisposable
     }
 
     /// <summary>
-    /// The inbox, read every <see cref="EngineOptions.InboxInterval"/>. A store that can no longer be
+    /// The inbox, read every <see cref="EngineOptions.InboxInterval"/> and whenever the doorbell rings. A store that can no longer be
     /// trusted (its file deleted or replaced) fails here as a failed commit would: nothing more starts.
     /// </summary>
     private async ValueTask<IReadOnlyList<Request>> PendingRequestsAsync(CancellationToken stop)
@@ -705,6 +715,21 @@ public sealed class SchedulerService : IDisposable
         }
     }
 
+    /// <summary>Like the watcher: each ring of the doorbell becomes a message; the loop never awaits the socket itself.</summary>
+    private async Task ListenAsync(CancellationToken cancellationToken)
+    {
+        if (_doorbell is null)
+        {
+            return;
+        }
+
+        await Task.Yield();
+        await foreach (var _ in _doorbell.RingsAsync(cancellationToken))
+        {
+            _inbox.Writer.TryWrite(new Message.RequestsWaiting());
+        }
+    }
+
     /// <summary>Starts nothing more, lets running attempts finish within the grace period, then kills the rest.</summary>
     private async Task ShutdownAsync()
     {
@@ -792,6 +817,9 @@ public sealed class SchedulerService : IDisposable
 
         /// <summary>A marker whose body did not parse, to be read again (<see cref="SettlingMarkers"/>).</summary>
         public sealed record Recheck(MarkerEntry Entry) : Message;
+
+        /// <summary>The CLI left a request (it rang the doorbell): read the inbox in this loop pass.</summary>
+        public sealed record RequestsWaiting : Message;
 
         /// <summary>Nothing to apply: only makes the loop look at its state again.</summary>
         public sealed record Wake : Message;

@@ -62,12 +62,12 @@ internal sealed class TempPipeline : IAsyncDisposable
     }
 
     /// <summary>Starts a scheduler in this process; returns once its start-up rescan is committed.</summary>
-    public async Task<SchedulerService> StartAsync(Func<EngineOptions, EngineOptions>? configure = null)
+    public async Task<SchedulerService> StartAsync(Func<EngineOptions, EngineOptions>? configure = null, SchedulerLock? doorbell = null)
     {
         var options = new EngineOptions { LogDirectory = LogDirectory, MaxParallel = 8, ShutdownGrace = TimeSpan.FromSeconds(10) };
         options = configure?.Invoke(options) ?? options;
         var store = await SqliteRunStore.OpenAsync(StatePath, TimeProvider.System);
-        var service = new SchedulerService(Pipeline, options, store, Markers, new ProcessExecutor(Dir, StatePath), TimeProvider.System, NullLogger.Instance);
+        var service = new SchedulerService(Pipeline, options, store, Markers, new ProcessExecutor(Dir, StatePath), TimeProvider.System, NullLogger.Instance, doorbell: doorbell);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         service.Ready += () => ready.TrySetResult();
         var stop = new CancellationTokenSource();
