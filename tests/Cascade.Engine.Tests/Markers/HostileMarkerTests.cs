@@ -75,7 +75,9 @@ public sealed class HostileMarkerTests : IDisposable
         var stored = await ReadAsync("zero");
 
         Assert.Contains("symbolic link", stored!.NotAMarker, StringComparison.Ordinal);
-        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 1024 * 1024, "reading a hostile marker allocated over 1 MiB");
+        // The count is process-wide and other tests run in parallel, so the bound is loose: the old
+        // reader allocated gigabytes here (it read /dev/zero until it ran out of memory).
+        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 256 * 1024 * 1024, "reading a hostile marker allocated over 256 MiB");
     }
 
     [Fact]
