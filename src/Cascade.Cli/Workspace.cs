@@ -106,5 +106,19 @@ internal sealed class Workspace
         return new RunKey(job, p);
     }
 
+    /// <summary>A partition or an inclusive range <c>FROM..TO</c> of the job's grain (replay, cancel, done).</summary>
+    public (Partition From, Partition To) Range(string job, string text)
+    {
+        var parts = text.Split("..", 2);
+        var from = Key(job, parts[0]).Partition;
+        var to = parts.Length == 2 ? Key(job, parts[1]).Partition : from;
+        if (to < from)
+        {
+            throw new CliException($"the range {text} ends before it starts");
+        }
+
+        return (from, to);
+    }
+
     public static string Relative(string path) => Path.GetRelativePath(Environment.CurrentDirectory, path);
 }

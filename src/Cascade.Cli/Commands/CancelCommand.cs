@@ -34,7 +34,7 @@ internal static class CancelCommand
             if (parse.GetValue(job) is { } j)
             {
                 var name = ws.Job(j).Name;
-                var (from, last) = ReplayCommand.ParseRange(ws, name, parse.GetValue(partition) ?? throw new CliException("give JOB and PARTITION, or --backfill ID"));
+                var (from, last) = ws.Range(name, parse.GetValue(partition) ?? throw new CliException("give JOB and PARTITION, or --backfill ID"));
                 (key, to) = (new RunKey(name, from), last);
             }
 

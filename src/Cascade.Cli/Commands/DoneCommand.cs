@@ -72,7 +72,7 @@ internal static class DoneCommand
     /// <summary>The keys of a partition or of an inclusive range <c>FROM..TO</c> of the job's grain (as <c>replay</c> takes them).</summary>
     private static List<RunKey> Keys(Workspace ws, string job, string text)
     {
-        var (from, to) = ReplayCommand.ParseRange(ws, job, text);
+        var (from, to) = ws.Range(job, text);
         var span = from.Grain == Grain.Daily
             ? to.Date.DayNumber - from.Date.DayNumber
             : (long)(to.Start - from.Start).TotalHours;

@@ -27,7 +27,7 @@ internal static class ReplayCommand
         {
             var ws = Workspace.Load(parse.GetValue(CommonOptions.File)!);
             var name = ws.Job(parse.GetValue(job)!).Name;
-            var (from, to) = ParseRange(ws, name, parse.GetValue(range)!);
+            var (from, to) = ws.Range(name, parse.GetValue(range)!);
             var known = new Dictionary<RunKey, Run?>();
             var dry = parse.GetValue(dryRun);
             await using var store = dry && !File.Exists(ws.StatePath) ? null : await ws.OpenStateAsync(TimeProvider.System, ct);
@@ -73,20 +73,6 @@ internal static class ReplayCommand
             return 0;
         }));
         return command;
-    }
-
-    /// <summary>A partition or an inclusive range <c>FROM..TO</c> of the job's grain.</summary>
-    internal static (Partition From, Partition To) ParseRange(Workspace ws, string job, string text)
-    {
-        var parts = text.Split("..", 2);
-        var from = ws.Key(job, parts[0]).Partition;
-        var to = parts.Length == 2 ? ws.Key(job, parts[1]).Partition : from;
-        if (to < from)
-        {
-            throw new CliException($"the range {text} ends before it starts");
-        }
-
-        return (from, to);
     }
 
     private static void PrintPlan(ReplayPlan plan, Pipeline pipeline, string job, Partition from, Partition to, bool downstream)
