@@ -16,6 +16,24 @@ public sealed class RunCommandTests : IDisposable
             .ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : string.Empty, StringComparer.Ordinal);
 
     [Fact]
+    public async Task A_warning_of_run_is_one_line_on_stderr_with_its_time_and_level_and_no_logger_category()
+    {
+        _ws.Write("cascade.yaml", """
+            jobs:
+              upstream:
+                run: external
+            """);
+        _ws.Write("markers/nosuch__20190312.done", string.Empty);
+
+        var run = await CascadeCli.RunAsync(_ws.Root, "run", "--until-idle");
+
+        run.AssertExitCode(0);
+        var line = Assert.Single(run.StdErr.Split('\n'), l => l.Contains("nosuch", StringComparison.Ordinal));
+        Assert.Matches(@"^\d\d:\d\d:\d\d\.\d{3} warn: ignored marker 'nosuch__20190312\.done': no job 'nosuch' in the pipeline$", line);
+        Assert.DoesNotContain("nosuch", run.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Commands_run_in_the_pipeline_folder_with_the_cascade_environment_and_merged_params()
     {
         _ws.Write("sub/cascade.yaml", """

@@ -28,7 +28,7 @@ internal static class ScaleScenario
         var queryRuns = o.Quick ? 1 : Math.Max(o.Runs, 3);
         var partition = Workdir.Day(partitions / 2);
         var lastJob = JobName(jobs - 1);
-        var report = new ScenarioReport(Name, "Scale: cold start, status, why", $"""
+        var report = new ScenarioReport(Name, "Scale: cold start and the commands on 365 days × 1,000 jobs", $"""
             A generated DAG of {jobs:N0} jobs (j0000 is external; every later job is after 1–3 distinct earlier jobs, drawn
             with new Random({Seed})) × {partitions} daily partitions from 2000-01-01, every marker present and empty
             ({jobs * partitions:N0} files in one folder, default layout). Cold start, in a child process
@@ -36,11 +36,12 @@ internal static class ScaleScenario
             PipelineLoader.LoadFile through SqliteRunStore.OpenAsync (creates the database) and SchedulerService.RunAsync
             until Ready (rescan of every marker, reconcile, commits) — the runtime's own start-up is not included. Peak memory
             = VmHWM of that child from /proc/self/status, read after Ready (the whole process: runtime, pipeline, scheduler
-            state). Then on the last run's database, whole `dotnet cascade.dll` processes, start to exit: `status --partition
-            {partition} --json` ({jobs:N0} runs) and `why {lastJob} {partition}`, next to `dotnet cascade.dll --version`
-            (the .NET start-up and command-line parsing every command pays); 'minus --version' subtracts the medians. One
-            unmeasured call of each first (page cache), then {queryRuns} alternating calls. Last, `cascade run --until-idle
-            --quiet` as a process on an empty state (the cold start as a user sees it, with .NET start-up; its peak RSS is
+            state). Then on the last run's database, whole processes, start to exit, of each build measured (the JIT build
+            `dotnet cascade.dll`, and the native binary given with --cascade): `validate`, `status --partition {partition}
+            --json` ({jobs:N0} runs), `why {lastJob} {partition}` and `done j0000 DAY` (a new day each call, from 2001-01-01),
+            next to `--version` (the start-up and command-line parsing every command pays); 'minus --version' subtracts the
+            medians. One unmeasured call of each first (page cache), then {queryRuns} rounds of all five in turn. Last, for each
+            build, `cascade run --until-idle --quiet` as a process on an empty state (the cold start as a user sees it, with .NET start-up; its peak RSS is
             VmHWM sampled every 20 ms from /proc/PID/status, a lower bound). To keep a bench run near 5 minutes, a cold
             start over {RepeatLimit.TotalSeconds:0} s is not repeated and then the `cascade run` line is skipped (a note says so).
             """);
@@ -85,47 +86,55 @@ internal static class ScaleScenario
             }
         }
 
-        // status / why on the last run's database, as real processes.
-        string[] version = ["--version"];
-        string[] status = ["status", "--partition", partition, "--json"];
-        string[] why = ["why", lastJob, partition];
-        foreach (var args in new[] { version, status, why })
+        // The commands on the last run's database, as real processes, for each build measured.
+        var firstDone = new DateOnly(2001, 1, 1);
+        var doneCalls = 0;
+        string[] Done() => ["done", "j0000", firstDone.AddDays(doneCalls++).ToString("yyyyMMdd", CultureInfo.InvariantCulture)];
+        var commands = new (string Name, string Label, Func<string[]> Args, Target? Target)[]
         {
-            await CheckedCascadeAsync(dir, args);
+            ("version", "--version (start-up baseline)", () => ["--version"], null),
+            ("validate", "validate", () => ["validate"], Target.AtMost(100)),
+            ("status", $"status --partition P --json ({jobs:N0} runs)", () => ["status", "--partition", partition, "--json"], Target.AtMost(100)),
+            ("why", "why JOB P", () => ["why", lastJob, partition], Target.AtMost(100)),
+            ("done", "done JOB P (a new day's marker)", Done, Target.AtMost(100)),
+        };
+        foreach (var variant in CascadeVariant.From(o.Cascade))
+        {
+            foreach (var c in commands)
+            {
+                await CheckedCascadeAsync(variant, dir, c.Args());
+            }
+
+            var times = commands.ToDictionary(c => c.Name, _ => new List<double>());
+            for (var i = 0; i < queryRuns; i++)
+            {
+                foreach (var c in commands)
+                {
+                    times[c.Name].Add(await CheckedCascadeAsync(variant, dir, c.Args()));
+                }
+            }
+
+            var startup = Stats.Median(times["version"]);
+            foreach (var c in commands)
+            {
+                foreach (var t in times[c.Name])
+                {
+                    report.Record($"{variant.Label}: {c.Label}, whole process", "ms", t, c.Target);
+                }
+            }
+
+            foreach (var c in commands.Where(c => c.Name != "version"))
+            {
+                foreach (var t in times[c.Name])
+                {
+                    report.Record($"{variant.Label}: {c.Name} minus --version median", "ms", t - startup);
+                }
+            }
         }
 
-        var times = new Dictionary<string, List<double>> { ["version"] = [], ["status"] = [], ["why"] = [] };
-        for (var i = 0; i < queryRuns; i++)
+        if (o.Cascade is null)
         {
-            times["version"].Add(await CheckedCascadeAsync(dir, version));
-            times["status"].Add(await CheckedCascadeAsync(dir, status));
-            times["why"].Add(await CheckedCascadeAsync(dir, why));
-        }
-
-        var startup = Stats.Median(times["version"]);
-        foreach (var t in times["status"])
-        {
-            report.Record($"status --partition P --json ({jobs:N0} runs), whole process", "ms", t, Target.AtMost(200));
-        }
-
-        foreach (var t in times["why"])
-        {
-            report.Record("why JOB P, whole process", "ms", t, Target.AtMost(200));
-        }
-
-        foreach (var t in times["version"])
-        {
-            report.Record("cascade --version (.NET start-up baseline)", "ms", t);
-        }
-
-        foreach (var t in times["status"])
-        {
-            report.Record("status minus --version median", "ms", t - startup);
-        }
-
-        foreach (var t in times["why"])
-        {
-            report.Record("why minus --version median", "ms", t - startup);
+            report.Note("the native binary was not measured: pass --cascade PATH (scripts/aot-publish.sh prints it)");
         }
 
         // The cold start as a user sees it: `cascade run --until-idle` on an empty state.
@@ -136,15 +145,19 @@ internal static class ScaleScenario
             return report;
         }
 
-        dir.ResetState();
-        var (wall, hwm, exit) = await CliColdStartAsync(dir);
-        if (exit != 0)
+        foreach (var variant in CascadeVariant.From(o.Cascade))
         {
-            throw new InvalidOperationException($"cascade run --until-idle on the scale pipeline exited {exit}");
+            dir.ResetState();
+            var (wall, hwm, exit) = await CliColdStartAsync(variant, dir);
+            if (exit != 0)
+            {
+                throw new InvalidOperationException($"{variant.CommandLine} run --until-idle on the scale pipeline exited {exit}");
+            }
+
+            report.Record($"{variant.Label}: cascade run --until-idle process, empty state", "s", wall / 1000);
+            report.Record($"{variant.Label}: cascade run --until-idle peak RSS (sampled)", "MB", hwm);
         }
 
-        report.Record("cascade run --until-idle process, empty state", "s", wall / 1000);
-        report.Record("cascade run --until-idle peak RSS (sampled)", "MB", hwm);
         return report;
     }
 
@@ -228,9 +241,9 @@ internal static class ScaleScenario
         }
     }
 
-    private static async Task<double> CheckedCascadeAsync(Workdir dir, string[] args)
+    private static async Task<double> CheckedCascadeAsync(CascadeVariant variant, Workdir dir, string[] args)
     {
-        var r = await Shell.CascadeAsync(dir.Root, args);
+        var r = await variant.RunAsync(dir.Root, TimeSpan.FromMinutes(2), args);
         if (r.ExitCode != 0)
         {
             throw new InvalidOperationException($"cascade {string.Join(' ', args)} exited {r.ExitCode}: {r.StdErr}");
@@ -239,9 +252,9 @@ internal static class ScaleScenario
         return r.WallMs;
     }
 
-    private static async Task<(double WallMs, double PeakMb, int ExitCode)> CliColdStartAsync(Workdir dir)
+    private static async Task<(double WallMs, double PeakMb, int ExitCode)> CliColdStartAsync(CascadeVariant variant, Workdir dir)
     {
-        using var process = Shell.Create(Shell.DotnetHost, [Shell.CascadeDll, "run", "--until-idle", "--quiet"], dir.Root);
+        using var process = Shell.Create(variant.Program, [.. variant.Prefix, "run", "--until-idle", "--quiet"], dir.Root);
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
         var start = Stopwatch.GetTimestamp();

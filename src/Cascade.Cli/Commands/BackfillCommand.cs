@@ -139,9 +139,9 @@ internal static class BackfillCommand
     /// <summary>No scheduler runs: run one here until the backfill (and anything it set off) is done.</summary>
     private static async Task<int> RunHereAsync(Workspace ws, IRunStore store, BackfillScope scope, Dictionary<Core.Model.RunKey, Run> before, int doneBefore, SchedulerLock doorbell, CancellationToken ct)
     {
-        using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).AddFilter((_, level) => level >= LogLevel.Warning).AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+        var logger = new ConsoleLog();
         var options = new EngineOptions { UntilIdle = true, LogDirectory = ws.LogDirectory, RescanInterval = ws.Pipeline.Definition.RescanInterval };
-        using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(TimeProvider.System, loggerFactory.CreateLogger("cascade")), new ProcessExecutor(ws.BaseDirectory, ws.StatePath), TimeProvider.System, loggerFactory.CreateLogger("cascade"), doorbell: doorbell);
+        using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(TimeProvider.System, logger), new ProcessExecutor(ws.BaseDirectory, ws.StatePath), TimeProvider.System, logger, doorbell: doorbell);
         var tally = before;
         service.RunChanged += change =>
         {

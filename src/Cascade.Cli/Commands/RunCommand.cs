@@ -6,7 +6,6 @@ using Cascade.Core.Scheduling;
 using Cascade.Engine.Alerts;
 using Cascade.Engine.Executors.Process;
 using Cascade.Engine.Runtime;
-using Microsoft.Extensions.Logging;
 
 namespace Cascade.Cli.Commands;
 
@@ -59,11 +58,7 @@ internal static class RunCommand
             }
 
             using var lockFile = SchedulerLock.Acquire(ws.StatePath);
-            using var loggerFactory = LoggerFactory.Create(b => b
-                .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; o.UseUtcTimestamp = true; })
-                .AddFilter((_, level) => level >= LogLevel.Warning)
-                .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
-            var logger = loggerFactory.CreateLogger("cascade");
+            var logger = new ConsoleLog();
             var time = TimeProvider.System;
             await using var store = await ws.OpenStateAsync(time, ct);
             var options = new EngineOptions

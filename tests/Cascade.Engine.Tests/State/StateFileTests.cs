@@ -92,9 +92,29 @@ public sealed class StateFileTests : IDisposable
         }
 
         Assert.True(new FileInfo(StatePath).Length > 0);
-        Assert.DoesNotContain(Directory.EnumerateFiles(Path.GetDirectoryName(StatePath)!), f => f.EndsWith(".tmp", StringComparison.Ordinal) || f.EndsWith("-journal", StringComparison.Ordinal));
+        Assert.DoesNotContain(Directory.EnumerateFiles(Path.GetDirectoryName(StatePath)!), f => f.Contains(".tmp", StringComparison.Ordinal) || f.EndsWith("-journal", StringComparison.Ordinal));
         await using var reopened = await SqliteRunStore.OpenForReadingAsync(StatePath, TimeProvider.System);
         Assert.Equal("v", (await reopened.GetCursorsAsync(CancellationToken.None))["c"]);
+    }
+
+    [Fact]
+    public async Task A_new_state_file_is_born_in_WAL_mode_so_opening_it_switches_no_journal()
+    {
+        await SqliteRunStore.CreateAsync(StatePath, CancellationToken.None);
+        Assert.Equal([Path.GetFileName(StatePath)], Directory.EnumerateFiles(Path.GetDirectoryName(StatePath)!).Select(Path.GetFileName));
+
+        // SQLite's header: bytes 18 and 19 are the file format versions, 2 for WAL (1 for a rollback journal).
+        var header = new byte[20];
+        await using (var file = File.OpenRead(StatePath))
+        {
+            await file.ReadExactlyAsync(header);
+        }
+
+        Assert.Equal("SQLite format 3\0", System.Text.Encoding.ASCII.GetString(header, 0, 16));
+        Assert.Equal((byte)2, header[18]);
+        Assert.Equal((byte)2, header[19]);
+        await using var store = await SqliteRunStore.OpenForReadingAsync(StatePath, TimeProvider.System);
+        Assert.Empty(await store.GetCursorsAsync(CancellationToken.None));
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
