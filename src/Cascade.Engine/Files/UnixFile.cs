@@ -60,6 +60,46 @@ internal static class UnixFile
         return handle;
     }
 
+    /// <summary>
+    /// Reads a whole small file (a <c>/proc</c> entry, whose size is not known in advance) into
+    /// <paramref name="buffer"/>, growing it as needed; false with nothing read when it cannot be
+    /// opened or read (no exception: a scan over every process meets many it may not read).
+    /// </summary>
+    public static bool TryReadAll(string path, ref byte[] buffer, out int length)
+    {
+        length = 0;
+        var fd = NativeMethods.Open(Encode(path), ORdOnly | OCloExec, 0);
+        if (fd < 0)
+        {
+            return false;
+        }
+
+        using var handle = new SafeFileHandle(fd, ownsHandle: true);
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    Array.Resize(ref buffer, buffer.Length * 2);
+                }
+
+                var n = RandomAccess.Read(handle, buffer.AsSpan(length), length);
+                if (n == 0)
+                {
+                    return true;
+                }
+
+                length += n;
+            }
+        }
+        catch (IOException)
+        {
+            length = 0;
+            return false;
+        }
+    }
+
     /// <summary>A short description of an errno for messages ("permission denied").</summary>
     public static string Describe(int errno) => errno switch
     {

@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
 using System.Text;
 using Cascade.Engine.State;
 
@@ -132,7 +131,7 @@ public sealed class SchedulerLock : IDisposable
 
     /// <summary>The abstract socket's name: stable for one state file, at most 107 bytes.</summary>
     internal static string AbstractName(string fullStatePath) =>
-        "\0cascade-scheduler-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(fullStatePath)))[..32];
+        "\0cascade-scheduler-" + StateHash.Hex(fullStatePath);
 
     private static Socket BindAbstract(string full, string shown)
     {

@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using SystemProcess = System.Diagnostics.Process;
 
@@ -24,7 +23,7 @@ internal static class OrphanProcesses
 
     /// <summary>A short stable tag for a state (its full path): the same for every scheduler of that state.</summary>
     public static string TagFor(string stateIdentity) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(stateIdentity)))[..16];
+        Runtime.StateHash.Hex(stateIdentity)[..16];
 
     /// <summary>Kills every process carrying <paramref name="tag"/> (whole trees: descendants carry it too) and waits until none is left.</summary>
     public static async Task<IReadOnlyList<string>> EndAllAsync(string tag, TimeProvider time, CancellationToken cancellationToken)
@@ -68,6 +67,7 @@ internal static class OrphanProcesses
 
         var needle = Encoding.UTF8.GetBytes($"{Variable}={tag}");
         var self = Environment.ProcessId;
+        var buffer = new byte[16 * 1024];
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid == self)
@@ -75,19 +75,16 @@ internal static class OrphanProcesses
                 continue;
             }
 
-            byte[] environ;
-            try
+            // Gone, or not ours (another user's processes cannot be our orphans): nothing read.
+            if (!Files.UnixFile.TryReadAll(Path.Combine(dir, "environ"), ref buffer, out var length))
             {
-                environ = File.ReadAllBytes(Path.Combine(dir, "environ"));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                continue; // gone, or not ours (another user's processes cannot be our orphans)
+                continue;
             }
 
-            if (HasEntry(environ, needle) && StartTime(pid) is { } start)
+            var environ = buffer.AsSpan(0, length);
+            if (environ.IndexOf(needle) >= 0 && HasEntry(environ, needle) && StartTime(pid) is { } start)
             {
-                found.Add((pid, start, Describe(environ)));
+                found.Add((pid, start, Describe(environ.ToArray())));
             }
         }
 
