@@ -38,9 +38,6 @@ public interface IMarkerStore
     /// <summary>Every object in the store that looks like a marker (any name ending in <c>.done</c>), streamed.</summary>
     IAsyncEnumerable<MarkerEntry> ScanAsync(CancellationToken cancellationToken);
 
-    /// <summary>
-    /// Relative paths of markers as they appear, until cancelled. A missed notice is caught by the next scan.
-    /// The consumer may be called on the store's own notification thread: it should only hand each entry on.
-    /// </summary>
+    /// <summary>Relative paths of markers as they appear, until cancelled. A missed notice is caught by the next scan.</summary>
     IAsyncEnumerable<MarkerEntry> WatchAsync(CancellationToken cancellationToken);
 }

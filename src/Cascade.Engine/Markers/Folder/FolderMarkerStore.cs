@@ -228,9 +228,7 @@ public sealed class FolderMarkerStore : IMarkerStore
     public async IAsyncEnumerable<MarkerEntry> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Root);
-        // Synchronous continuations: the reader (which only hands each entry on to the scheduler's
-        // inbox) runs on the watcher's thread, a thread hop fewer between a rename and the decision.
-        var channel = Channel.CreateUnbounded<MarkerEntry>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
+        var channel = Channel.CreateUnbounded<MarkerEntry>(new UnboundedChannelOptions { SingleReader = true });
         using var watcher = new FileSystemWatcher(Root)
         {
             IncludeSubdirectories = true,
