@@ -56,9 +56,31 @@ internal static class ThroughputScenario
             {
                 await RunOnceAsync(report, run, shape);
             }
+
+            report.Record("floor: empty files created per second, one thread, same file system", "/s", CreateRate(o.Quick ? 2_000 : 20_000));
         }
 
+        report.Note("every executed run leaves a marker file; the engine cannot finish runs faster than this file system creates files (the 'floor' line, measured between the runs)");
         return report;
+    }
+
+    /// <summary>
+    /// The file system's own pace: <paramref name="count"/> empty files created (open with
+    /// O_CREAT|O_EXCL, close) one after the other in a fresh folder beside the scenario's, named as
+    /// markers are. A ceiling on completion events per second: each one leaves a marker file.
+    /// </summary>
+    private static double CreateRate(int count)
+    {
+        using var dir = Workdir.Create(Name + "-floor");
+        var folder = Path.Combine(dir.Root, "markers");
+        Directory.CreateDirectory(folder);
+        var start = Stopwatch.GetTimestamp();
+        for (var i = 0; i < count; i++)
+        {
+            using var handle = File.OpenHandle(Path.Combine(folder, $"j{i:00000}__20190312.done"), FileMode.CreateNew, FileAccess.Write);
+        }
+
+        return count / Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 
     private static Shape Chain(int length, int partitions) =>
