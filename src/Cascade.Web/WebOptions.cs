@@ -27,8 +27,11 @@ public sealed record WebOptions
     /// <summary>The scheduler of this process (<c>cascade run</c>), or null (<c>cascade serve</c>: the state database only).</summary>
     public SchedulerService? Scheduler { get; init; }
 
-    /// <summary>Exported at <c>/metrics</c>; null serves only the run counts.</summary>
+    /// <summary>The scheduler's instruments, exported at <c>/metrics</c>; null serves only the run counts.</summary>
     public SchedulerMetrics? Metrics { get; init; }
+
+    /// <summary>The meter provider, made before the scheduler started (<see cref="Metrics.MetricsExport"/>); null: the server makes its own.</summary>
+    public Metrics.MetricsExport? Export { get; init; }
 
     /// <summary>Origins allowed to call the API from a browser (<c>CASCADE_API_CORS_ORIGINS</c>); empty sends no CORS headers.</summary>
     public IReadOnlyList<string> CorsOrigins { get; init; } = [];

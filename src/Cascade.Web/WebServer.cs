@@ -104,7 +104,6 @@ public sealed class WebServer : IAsyncDisposable
         });
         builder.Services.AddSingleton(context);
         builder.Services.AddRouting();
-        PrometheusMetrics.Add(builder, context.Options);
 
         var app = builder.Build();
         app.Use(Guard.InvokeAsync);
@@ -125,6 +124,20 @@ public sealed class WebServer : IAsyncDisposable
 
     private static Task NotFoundAsync(HttpContext context) =>
         Problems.WriteAsync(context, StatusCodes.Status404NotFound, $"no endpoint {context.Request.Method} {context.Request.Path} (GET /openapi.json lists them)");
+
+    /// <summary>Every endpoint served, as <c>METHOD /path/{param}</c> (routes, and <c>GET /metrics</c>, which is a branch of the pipeline).</summary>
+    internal IReadOnlyList<string> Endpoints() =>
+        _app.Services.GetRequiredService<EndpointDataSource>().Endpoints
+            .OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<HttpMethodMetadata>() is not null)
+            .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Select(m => $"{m} /{e.RoutePattern.RawText!.Trim('/')}"))
+            .Append($"GET {PrometheusMetrics.Path}")
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>The ids of the changes after <paramref name="afterId"/> as the state holds them (for checks that a stream lost none).</summary>
+    internal async Task<IReadOnlyList<long>> ChangeIdsAfterAsync(long afterId) =>
+        (await _context.Reader.ChangesAfterAsync(afterId, int.MaxValue, CancellationToken.None)).Select(c => c.Id).ToList();
 
     /// <summary>Stops accepting, lets requests in flight end (live streams are closed), and releases the state.</summary>
     public async ValueTask DisposeAsync()

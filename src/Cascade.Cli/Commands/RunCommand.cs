@@ -41,9 +41,13 @@ internal static class RunCommand
             // The API is served by a long-running scheduler, and by a batch (--until-idle) only when
             // asked for with --urls: a cron batch keeps its start-up time (ADR 12).
             var serve = !parse.GetValue(noWeb) && (!parse.GetValue(untilIdle) || parse.GetResult(urls) is { Implicit: false });
+            var webOptions = serve ? WebHosting.Options(ws, parse.GetValue(urls)!, scheduler: null, metrics: null) : null;
             var metrics = serve ? new SchedulerMetrics() : null;
             using var meterScope = metrics;
-            var webOptions = serve ? WebHosting.Options(ws, parse.GetValue(urls)!, scheduler: null, metrics) : null;
+
+            // The exporter listens before the scheduler measures anything (Kestrel itself starts later, beside it).
+            using var export = serve ? Web.Metrics.MetricsExport.Start(metrics!.MeterName) : null;
+            webOptions = webOptions is null ? null : webOptions with { Metrics = metrics, Export = export };
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             SchedulerService? running = null;

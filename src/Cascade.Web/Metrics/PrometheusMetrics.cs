@@ -3,8 +3,6 @@ using Cascade.Engine.Runtime;
 using Cascade.Engine.State;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using OpenTelemetry.Metrics;
 
 namespace Cascade.Web.Metrics;
 
@@ -18,18 +16,18 @@ internal static class PrometheusMetrics
 {
     public const string Path = "/metrics";
 
-    public static void Add(WebApplicationBuilder builder, WebOptions options)
-    {
-        var meter = options.Metrics?.MeterName ?? SchedulerMetrics.DefaultMeterName;
-        builder.Services.AddOpenTelemetry().WithMetrics(m => m
-            .AddMeter(meter, StateMeterName(meter))
-            .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
-    }
-
     public static void Map(WebApplication app, ApiContext api)
     {
-        var counts = new RunCounts(api, StateMeterName(api.Options.Metrics?.MeterName ?? SchedulerMetrics.DefaultMeterName));
-        app.Lifetime.ApplicationStopped.Register(counts.Dispose);
+        var export = api.Options.Export ?? MetricsExport.Start(api.Options.Metrics?.MeterName ?? SchedulerMetrics.DefaultMeterName);
+        var counts = new RunCounts(api, export.StateMeterName);
+        app.Lifetime.ApplicationStopped.Register(() =>
+        {
+            counts.Dispose();
+            if (api.Options.Export is null)
+            {
+                export.Dispose(); // made here, for `cascade serve`
+            }
+        });
         app.MapWhen(c => c.Request.Path == Path, branch => branch
             .Use(async (context, next) =>
             {
@@ -42,10 +40,8 @@ internal static class PrometheusMetrics
                 await counts.RefreshAsync(context.RequestAborted);
                 await next(context);
             })
-            .UseOpenTelemetryPrometheusScrapingEndpoint());
+            .UseOpenTelemetryPrometheusScrapingEndpoint(export.Provider, predicate: null, path: null, configureBranchedPipeline: null, optionsName: null));
     }
-
-    private static string StateMeterName(string meter) => meter + ".State";
 
     /// <summary>The gauge of runs by job and state; the callback reads what the last refresh counted.</summary>
     private sealed class RunCounts : IDisposable

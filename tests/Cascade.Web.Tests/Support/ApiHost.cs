@@ -69,6 +69,8 @@ internal sealed class ApiHost : IAsyncDisposable
 
     public SchedulerMetrics? Metrics { get; private set; }
 
+    public Cascade.Web.Metrics.MetricsExport? Export { get; private set; }
+
     public List<string> Errors { get; } = [];
 
     /// <summary>A served pipeline; <paramref name="scheduler"/> runs one in this process (as <c>cascade run</c>).</summary>
@@ -90,6 +92,7 @@ internal sealed class ApiHost : IAsyncDisposable
         if (scheduler)
         {
             host.Metrics = new SchedulerMetrics("Cascade.Test." + Guid.NewGuid().ToString("N")[..8]);
+            host.Export = Cascade.Web.Metrics.MetricsExport.Start(host.Metrics.MeterName);
             await host.StartSchedulerAsync();
         }
 
@@ -108,6 +111,7 @@ internal sealed class ApiHost : IAsyncDisposable
         Markers = Markers,
         Scheduler = Scheduler,
         Metrics = Metrics,
+        Export = Export,
         ChangePoll = TimeSpan.FromMilliseconds(200),
         OnError = e =>
         {
@@ -144,6 +148,14 @@ internal sealed class ApiHost : IAsyncDisposable
     }
 
     public static RunKey Key(string job, string partition) => new(job, Partition.Parse(partition));
+
+    /// <summary>Runs a scheduler until idle (as <c>cascade run --until-idle</c>), for a served state without a scheduler.</summary>
+    public async Task RunUntilIdleAsync()
+    {
+        await using var store = await SqliteRunStore.OpenAsync(StatePath, TimeProvider.System);
+        using var service = new SchedulerService(Pipeline, new EngineOptions { LogDirectory = LogDirectory, UntilIdle = true }, store, Markers, new ProcessExecutor(Dir, StatePath), TimeProvider.System, NullLogger.Instance);
+        await service.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+    }
 
     public Task WriteMarkerAsync(string job, string partition) =>
         Markers.WriteAsync(Key(job, partition), Core.Markers.MarkerBody.Empty, CancellationToken.None).AsTask();
@@ -275,6 +287,7 @@ internal sealed class ApiHost : IAsyncDisposable
             await _store!.DisposeAsync();
         }
 
+        Export?.Dispose();
         Metrics?.Dispose();
         Assert.Empty(Errors); // no request failed inside the server
         try
