@@ -78,6 +78,7 @@ internal sealed class ApiHost : IAsyncDisposable
     {
         var dir = Directory.CreateTempSubdirectory("cascade-web-").FullName;
         Directory.CreateDirectory(Path.Combine(dir, "jobs"));
+        Directory.CreateDirectory(Path.Combine(dir, "markers")); // as `cascade init` makes it: watched from the start
         File.WriteAllText(Path.Combine(dir, "jobs/ok.sh"), "echo ok\n");
         File.WriteAllText(Path.Combine(dir, "jobs/slow.sh"), "echo first line\nwhile [ ! -f release ]; do sleep 0.02; done\necho second line\n");
         File.WriteAllText(Path.Combine(dir, "cascade.yaml"), yaml);
