@@ -5,7 +5,8 @@
 # (scripts/aot-publish.sh: zero trim/AOT warnings; installs clang when missing and run as root) and
 # exports CASCADE_CLI, so the end-to-end tests run that binary; unit and integration tests run on
 # the JIT build. When the publish fails the script fails under CI=true; elsewhere it says so and the
-# end-to-end tests run `dotnet cascade.dll` instead.
+# end-to-end tests run `dotnet cascade.dll` instead. Before that, scripts/test-tools.sh installs the
+# Debian packages the tests use as real parts (promtool), when missing and run as root.
 # Exit code: dotnet test's (non-zero when any test fails), or the publish's under CI=true.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,7 @@ publish=$(mktemp -t cascade-publish.XXXXXX)
 trap 'rm -f "$log" "$publish"' EXIT
 
 start=$SECONDS
+source scripts/test-tools.sh
 if bash scripts/aot-publish.sh >"$publish" 2>&1; then
     CASCADE_CLI=$(tail -n 1 "$publish")
     export CASCADE_CLI

@@ -16,6 +16,11 @@ internal static class CommandRunner
             await Console.Error.WriteLineAsync(e.Raw ? e.Message : "error: " + e.Message);
             return e.ExitCode;
         }
+        catch (Engine.Requests.RequestRefusedException e)
+        {
+            await Console.Error.WriteLineAsync("error: " + e.Message);
+            return 1;
+        }
         catch (StateStoreException e)
         {
             await Console.Error.WriteLineAsync("error: " + e.Message);

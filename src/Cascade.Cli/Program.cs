@@ -8,6 +8,7 @@ var root = new RootCommand("Cascade: a reactive job scheduler. Jobs start when t
     ValidateCommand.Create(),
     GraphCommand.Create(),
     RunCommand.Create(),
+    ServeCommand.Create(),
     DoneCommand.Create(),
     TriggerCommand.Create(),
     StatusCommand.Create(),

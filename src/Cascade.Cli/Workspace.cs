@@ -2,6 +2,7 @@ using Cascade.Core.Model;
 using Cascade.Core.Pipelines;
 using Cascade.Engine.Markers.Folder;
 using Cascade.Engine.Pipelines;
+using Cascade.Engine.Requests;
 using Cascade.Engine.State.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -87,38 +88,16 @@ internal sealed class Workspace
         SqliteRunStore.OpenForReadingAsync(StatePath, time, cancellationToken);
 
     /// <summary>The job, or a clear error naming the jobs there are.</summary>
-    public JobDefinition Job(string name) =>
-        Pipeline.TryGetJob(name, out var job)
-            ? job
-            : throw new CliException($"no job '{name}' in {Path.GetFileName(File)} (jobs: {string.Join(", ", Pipeline.Jobs.Select(j => j.Name))})");
+    public JobDefinition Job(string name) => Targets.Job(Pipeline, name);
 
     /// <summary>A run key whose partition fits the job's grain.</summary>
-    public RunKey Key(string job, string partition)
-    {
-        var def = Job(job);
-        var p = CommonOptions.ParsePartition(partition);
-        if (p.Grain != def.Grain)
-        {
-            var example = def.Grain == Grain.Hourly ? "2019031205" : "20190312";
-            throw new CliException($"job '{job}' is {def.Grain.ToString().ToLowerInvariant()}: give a partition like {example}, not '{partition}'");
-        }
-
-        return new RunKey(job, p);
-    }
+    public RunKey Key(string job, string partition) => Targets.Key(Pipeline, job, partition);
 
     /// <summary>A partition or an inclusive range <c>FROM..TO</c> of the job's grain (replay, cancel, done).</summary>
-    public (Partition From, Partition To) Range(string job, string text)
-    {
-        var parts = text.Split("..", 2);
-        var from = Key(job, parts[0]).Partition;
-        var to = parts.Length == 2 ? Key(job, parts[1]).Partition : from;
-        if (to < from)
-        {
-            throw new CliException($"the range {text} ends before it starts");
-        }
+    public (Partition From, Partition To) Range(string job, string text) => Targets.Range(Pipeline, job, text);
 
-        return (from, to);
-    }
+    /// <summary>The request path the CLI's write commands share with the HTTP API.</summary>
+    public RequestDesk Desk(TimeProvider time) => new(Pipeline, StatePath, time, FrontDoor.Cli);
 
     public static string Relative(string path) => Path.GetRelativePath(Environment.CurrentDirectory, path);
 }

@@ -9,6 +9,7 @@ namespace Cascade.Engine;
 /// is off there): state rows (params, warnings), requests, <c>CASCADE_PARAMS</c> and the alert
 /// bodies. Default options, so the output is what <c>JsonSerializer</c>'s defaults wrote before.
 /// </summary>
+[JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(IReadOnlyList<string>))]

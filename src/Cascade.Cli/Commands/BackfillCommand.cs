@@ -27,34 +27,15 @@ internal static class BackfillCommand
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async () =>
         {
             var ws = Workspace.Load(parse.GetValue(CommonOptions.File)!);
-            var first = Date(parse.GetValue(from)!, "--from");
-            var last = Date(parse.GetValue(to)!, "--to");
-            if (last < first)
+            var desk = ws.Desk(TimeProvider.System);
+            var backfill = desk.PrepareBackfill(parse.GetValue(from)!, parse.GetValue(to)!, parse.GetValue(jobs)!, parse.GetValue(maxParallel));
+            var (id, first, last, names, startJobs) = (backfill.Id, backfill.From, backfill.To, backfill.Jobs, backfill.StartJobs);
+            foreach (var note in backfill.Notes)
             {
-                throw new CliException($"--to {last:yyyy-MM-dd} is before --from {first:yyyy-MM-dd}");
+                Console.WriteLine(note);
             }
 
-            if (last.DayNumber - first.DayNumber > 3660)
-            {
-                throw new CliException("a backfill covers at most 10 years; split it");
-            }
-
-            var names = parse.GetValue(jobs)!.Select(j => ws.Job(j).Name).Distinct().ToList();
-            foreach (var name in names.Where(n => ws.Pipeline[n].Run is RunSpec.External))
-            {
-                throw new CliException($"'{name}' is an external job: Cascade only tracks it and cannot run it.{StartAfter(ws.Pipeline, [name], first, last)}");
-            }
-
-            if (parse.GetValue(maxParallel) is < 1)
-            {
-                throw new CliException("--max-parallel must be 1 or more");
-            }
-
-            var startJobs = names.Count > 0 ? names : RootsToRun(ws.Pipeline, first, last);
             var scope = BackfillScope.Of(ws.Pipeline, startJobs, first, last);
-
-            var id = "bf-" + TimeProvider.System.GetUtcNow().ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..4];
-            var request = Request.ForBackfill(id, names, first, last, parse.GetValue(maxParallel), TimeProvider.System.GetUtcNow());
             var starts = names.Count > 0 ? string.Join(", ", names) : $"the root job(s) {string.Join(", ", startJobs)}";
             Console.WriteLine($"backfill {id}: {first:yyyy-MM-dd}..{last:yyyy-MM-dd} from {starts}{(parse.GetValue(maxParallel) is { } n ? $", at most {n} at once" : string.Empty)}: {scope.Total} run(s) of {scope.JobCount} job(s) (cancel: cascade cancel --backfill {id})");
 
@@ -75,11 +56,8 @@ internal static class BackfillCommand
                 // Read before the request is left, so nothing the backfill does counts as done before it.
                 var before = await scope.ReadAsync(store, ct);
                 var doneBefore = before.Values.Count(r => r.IsDone);
-                var requestId = await store.EnqueueRequestAsync(request, ct);
-                if (owned is null)
-                {
-                    SchedulerLock.Ring(ws.StatePath); // the running scheduler takes it now, not at its next poll
-                }
+                // A running scheduler is rung (it takes it now, not at its next poll); ours reads it on start.
+                var requestId = await desk.BackfillAsync(store, backfill, ct, ring: owned is null);
 
                 if (parse.GetValue(detach))
                 {
@@ -95,45 +73,6 @@ internal static class BackfillCommand
             }
         }));
         return command;
-    }
-
-    private static DateOnly Date(string text, string option) =>
-        !DateOnly.TryParseExact(text, ["yyyy-MM-dd", "yyyyMMdd"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)
-            ? throw new CliException($"{option} '{text}' is not a date (YYYY-MM-DD)")
-            : !Core.Model.Partition.IsSupportedDate(d)
-                ? throw new CliException(Core.Model.Partition.RangeError($"{option} {d:yyyy-MM-dd}"))
-                : d;
-
-    /// <summary>
-    /// The roots a default backfill starts from: the command roots. Roots that are external (Cascade
-    /// only tracks them) are skipped; when every root is, the backfill is refused with the jobs to name.
-    /// </summary>
-    private static List<string> RootsToRun(Pipeline pipeline, DateOnly first, DateOnly last)
-    {
-        var roots = pipeline.Jobs.Where(j => j.IsRoot).ToList();
-        var runnable = roots.Where(j => j.Run is RunSpec.Command).Select(j => j.Name).ToList();
-        var external = roots.Where(j => j.Run is RunSpec.External).Select(j => j.Name).ToList();
-        var suggestion = StartAfter(pipeline, external, first, last);
-        if (runnable.Count == 0)
-        {
-            throw new CliException($"every root job is external ({string.Join(", ", external)}): Cascade only tracks it and cannot run it, so a backfill from the roots would run nothing.{suggestion}");
-        }
-
-        if (external.Count > 0)
-        {
-            Console.WriteLine($"note: the external root job(s) {string.Join(", ", external)} are not run (Cascade only tracks them).{suggestion}");
-        }
-
-        return runnable;
-    }
-
-    /// <summary>The advice for external jobs: backfill from the command jobs right after them.</summary>
-    private static string StartAfter(Pipeline pipeline, List<string> external, DateOnly first, DateOnly last)
-    {
-        var after = external.SelectMany(pipeline.DownstreamJobs).Where(j => j.Run is RunSpec.Command).Select(j => j.Name).Distinct().ToList();
-        return after.Count == 0
-            ? string.Empty
-            : $" Backfill from the job(s) after {(external.Count == 1 ? "it" : "them")}: cascade backfill --from {first:yyyy-MM-dd} --to {last:yyyy-MM-dd} {string.Join(" ", after.Select(j => "--job " + j))}";
     }
 
     /// <summary>No scheduler runs: run one here until the backfill (and anything it set off) is done.</summary>

@@ -44,36 +44,24 @@ internal static class CancelCommand
             }
 
             await using var store = await ws.OpenStateAsync(TimeProvider.System, ct);
-            var what = key is not { } k ? "backfill " + id : k.Partition == to ? k.ToString() : $"{k.Job} {k.Partition.Key}..{to.Key}";
-            var runs = await store.QueryRunsAsync(key is { } q ? new RunQuery { Job = q.Job, Limit = int.MaxValue } : new RunQuery { Backfill = id, Limit = int.MaxValue }, ct);
-            if (id is not null && runs.Count == 0)
-            {
-                throw new CliException($"no backfill '{id}' has runs in {Workspace.Relative(ws.StatePath)}");
-            }
-
-            bool InRange(Run r) => key is not { } first || (r.Key.Partition >= first.Partition && r.Key.Partition <= to);
-            var targets = runs.Where(r => r.State.IsCancellable() && InRange(r)).OrderBy(r => r.Key).ToList();
-            PrintPlan(what, targets);
+            var desk = ws.Desk(TimeProvider.System);
+            var plan = await desk.PlanCancelAsync(store, id, key, to, ct);
+            PrintPlan(plan.What, plan.Targets);
             if (parse.GetValue(dryRun))
             {
                 Console.WriteLine("dry run: nothing was changed.");
                 return 0;
             }
 
-            if (targets.Count == 0 && key is { } only && only.Partition != to)
-            {
-                throw new CliException($"nothing waiting, queued or running for {what}: nothing to cancel");
-            }
-
-            var request = await store.EnqueueRequestAsync(Request.ForCancel(id, key, TimeProvider.System.GetUtcNow(), key is null ? null : to), ct);
-            SchedulerLock.Ring(ws.StatePath);
+            var request = await desk.CancelAsync(store, plan, ct);
+            var what = plan.What;
             Console.WriteLine($"cancel requested (request {request}) for {what}: a running `cascade run` applies it at once (within a second at the latest), otherwise the next `cascade run` does.");
             return 0;
         }));
         return command;
     }
 
-    private static void PrintPlan(string what, List<Run> targets)
+    private static void PrintPlan(string what, IReadOnlyList<Run> targets)
     {
         var counts = string.Join(", ", targets.GroupBy(r => r.State).OrderBy(g => g.Key).Select(g => $"{g.Count():N0} {g.Key.Name()}"));
         Console.WriteLine($"cancel plan: {what} — {targets.Count:N0} run(s) to cancel{(targets.Count == 0 ? " (nothing waiting, queued or running)" : $": {counts}")}");

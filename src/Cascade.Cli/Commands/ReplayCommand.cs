@@ -4,6 +4,7 @@ using Cascade.Cli.Output;
 using Cascade.Core.Model;
 using Cascade.Core.Pipelines;
 using Cascade.Core.Scheduling;
+using Cascade.Engine.Reports;
 using Cascade.Engine.Runtime;
 using Cascade.Engine.State;
 
@@ -28,17 +29,10 @@ internal static class ReplayCommand
             var ws = Workspace.Load(parse.GetValue(CommonOptions.File)!);
             var name = ws.Job(parse.GetValue(job)!).Name;
             var (from, to) = ws.Range(name, parse.GetValue(range)!);
-            var known = new Dictionary<RunKey, Run?>();
             var dry = parse.GetValue(dryRun);
             await using var store = dry && !File.Exists(ws.StatePath) ? null : await ws.OpenStateAsync(TimeProvider.System, ct);
-            foreach (var run in store is null ? [] : await store.QueryRunsAsync(new RunQuery { Limit = int.MaxValue }, ct))
-            {
-                known[run.Key] = run;
-            }
-
-            var now = TimeProvider.System.GetUtcNow();
-            var plan = ReplayPlan.Create(ws.Pipeline, k => known.GetValueOrDefault(k), name, from, to, parse.GetValue(downstream), now);
-            var running = plan.Running.ToList();
+            var desk = ws.Desk(TimeProvider.System);
+            var plan = await desk.PlanReplayAsync(store, name, from, to, parse.GetValue(downstream), ct);
             if (parse.GetValue(json))
             {
                 PrintJson(plan, ws.Pipeline, parse.GetValue(dryRun));
@@ -58,13 +52,7 @@ internal static class ReplayCommand
                 return 0;
             }
 
-            if (running.Count > 0 && !parse.GetValue(force))
-            {
-                throw new CliException($"refused: {string.Join(", ", running.Select(r => r.Key.ToString()))} {(running.Count == 1 ? "is" : "are")} running now. Wait for {(running.Count == 1 ? "it" : "them")}, or use --force to kill and replay.");
-            }
-
-            var id = await store!.EnqueueRequestAsync(Request.ForReplay(name, from, to, parse.GetValue(downstream), parse.GetValue(force), now), ct);
-            SchedulerLock.Ring(ws.StatePath);
+            var id = await desk.ReplayAsync(store!, plan, name, from, to, parse.GetValue(downstream), parse.GetValue(force), ct);
             if (!parse.GetValue(json))
             {
                 Console.WriteLine($"replay requested (request {id}): a running `cascade run` applies it at once (within a second at the latest), otherwise the next `cascade run` does.");
@@ -135,32 +123,7 @@ internal static class ReplayCommand
         using var stdout = Console.OpenStandardOutput();
         using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
         {
-            w.WriteStartObject();
-            w.WriteBoolean("dry_run", dryRun);
-            w.WriteStartArray("runs");
-            foreach (var run in plan.Runs)
-            {
-                w.WriteStartObject();
-                w.WriteString("job", run.Key.Job);
-                w.WriteString("partition", run.Key.Partition.Key);
-                w.WriteNumber("depth", run.Depth);
-                w.WriteString("because", run.Because?.ToString());
-                w.WriteString("state", run.Current is { } s ? States.Name(s) : null);
-                w.WriteNumber("generation", run.Generation);
-                w.WriteNumber("next_generation", run.NextGeneration);
-                w.WriteBoolean("starts_at_once", run.StartsAtOnce(pipeline));
-                w.WriteStartArray("waits_for");
-                foreach (var key in run.Depth > 0 && run.Because is { } because ? [because] : run.Missing)
-                {
-                    w.WriteStringValue(key.ToString());
-                }
-
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
+            ReplayPlanJson.Write(w, plan, pipeline, dryRun);
         }
 
         stdout.WriteByte((byte)'\n');

@@ -6,6 +6,7 @@ using Cascade.Core.Scheduling;
 using Cascade.Engine.Alerts;
 using Cascade.Engine.Executors.Process;
 using Cascade.Engine.Runtime;
+using Cascade.Web;
 
 namespace Cascade.Cli.Commands;
 
@@ -15,11 +16,11 @@ internal static class RunCommand
     {
         var untilIdle = new Option<bool>("--until-idle") { Description = "Exit once nothing is queued or running and no retry is pending (runs waiting for inputs stay waiting)" };
         var maxParallel = new Option<int>("--max-parallel", "-j") { Description = "At most N commands at once over all jobs", DefaultValueFactory = _ => 8 };
-        var noWeb = new Option<bool>("--no-web") { Description = "Do not serve the HTTP API and dashboard" };
-        var urls = new Option<string>("--urls") { Description = "Where the HTTP API would listen", DefaultValueFactory = _ => "http://127.0.0.1:5170" };
+        var noWeb = new Option<bool>("--no-web") { Description = "Do not serve the HTTP API" };
+        var urls = new Option<string>("--urls") { Description = "Where the HTTP API listens, ';'-separated (a non-loopback address needs CASCADE_API_TOKEN). With --until-idle the API is served only when --urls is given", DefaultValueFactory = _ => WebHosting.DefaultUrls };
         var grace = new Option<string>("--shutdown-grace") { Description = "On SIGINT/SIGTERM, how long running commands may finish before they are killed (and queued again on the next start)", DefaultValueFactory = _ => "30s" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only warnings, failures and the summary" };
-        var command = new Command("run", "Run the scheduler: react to done markers, start jobs whose inputs are all done, retry failures")
+        var command = new Command("run", "Run the scheduler: react to done markers, start jobs whose inputs are all done, retry failures; serves the HTTP API on --urls (not with --until-idle unless --urls is given)")
         {
             untilIdle, maxParallel, noWeb, urls, grace, quiet,
         };
@@ -35,6 +36,17 @@ internal static class RunCommand
             {
                 throw new CliException($"--shutdown-grace '{parse.GetValue(grace)}' is not a duration (e.g. 30s, 2m)");
             }
+
+            // The API is served by a long-running scheduler, and by a batch (--until-idle) only when
+            // asked for with --urls: a cron batch keeps its start-up time (ADR 12).
+            var serve = !parse.GetValue(noWeb) && (!parse.GetValue(untilIdle) || parse.GetResult(urls) is { Implicit: false });
+            var webOptions = serve ? WebHosting.Options(ws, parse.GetValue(urls)!, scheduler: null, metrics: null) : null;
+            var metrics = serve ? new SchedulerMetrics() : null;
+            using var meterScope = metrics;
+
+            // The exporter listens before the scheduler measures anything (Kestrel itself starts later, beside it).
+            using var export = serve ? Web.Metrics.MetricsExport.Start(metrics!.MeterName) : null;
+            webOptions = webOptions is null ? null : webOptions with { Metrics = metrics, Export = export };
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             SchedulerService? running = null;
@@ -80,8 +92,8 @@ internal static class RunCommand
                 throw new CliException(e.Message, raw: false);
             }
 
-            await using var alerts = new AlertDispatcher(sinks, new AlertDeliveryOptions(), time, logger);
-            using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(time, logger), new ProcessExecutor(ws.BaseDirectory, ws.StatePath), time, logger, alerts, doorbell: lockFile);
+            await using var alerts = new AlertDispatcher(sinks, new AlertDeliveryOptions(), time, logger, metrics);
+            using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(time, logger), new ProcessExecutor(ws.BaseDirectory, ws.StatePath), time, logger, alerts, doorbell: lockFile, metrics: metrics);
             running = service;
             var printer = new RunPrinter(parse.GetValue(quiet), time);
             service.RunChanged += printer.OnChanged;
@@ -94,12 +106,44 @@ internal static class RunCommand
             }
 
             Console.WriteLine($"cascade run: {ws.Pipeline.Jobs.Count} jobs from {Workspace.Relative(ws.File)}; markers in {Workspace.Relative(ws.MarkerFolder)}; state in {Workspace.Relative(ws.StatePath)}; max-parallel {mp}{(options.UntilIdle ? "; until idle" : string.Empty)}");
-            if (!parse.GetValue(noWeb) && !options.UntilIdle)
+            // Kestrel starts beside the scheduler, never before its first decision; a port that
+            // cannot be bound stops the scheduler with the error (the API was asked for).
+            string? webFailure = null;
+            var web = webOptions is null ? Task.FromResult<WebServer?>(null) : Task.Run(async () =>
             {
-                Console.WriteLine("(this build has no HTTP API; use the CLI commands alongside)");
+                try
+                {
+                    return (WebServer?)await WebHosting.StartAsync(webOptions with { Scheduler = service }, stop.Token);
+                }
+                catch (CliException e)
+                {
+                    webFailure = e.Message;
+                    await stop.CancelAsync();
+                    return null;
+                }
+                catch (OperationCanceledException)
+                {
+                    return null;
+                }
+            }, CancellationToken.None);
+
+            try
+            {
+                await service.RunAsync(stop.Token);
+            }
+            finally
+            {
+                if (await web is { } server)
+                {
+                    await server.DisposeAsync();
+                }
             }
 
-            await service.RunAsync(stop.Token);
+            if (webFailure is not null)
+            {
+                throw new CliException(webFailure);
+            }
+
             await alerts.DrainAsync(TimeSpan.FromSeconds(10), time);
             printer.PrintSummary(stopped: stop.IsCancellationRequested);
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Cascade.Cli.Output;
 using Cascade.Core.Scheduling;
+using Cascade.Engine.Reports;
 using Cascade.Engine.State;
 using Spectre.Console;
 

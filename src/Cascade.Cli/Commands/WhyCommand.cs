@@ -4,6 +4,7 @@ using Cascade.Core.Model;
 using Cascade.Core.Pipelines;
 using Cascade.Core.Scheduling;
 using Cascade.Engine.Markers;
+using Cascade.Engine.Reports;
 using Cascade.Engine.State;
 
 namespace Cascade.Cli.Commands;
@@ -77,29 +78,7 @@ internal static class WhyCommand
             return lines;
         }
 
-        var inputs = pipeline.InputsOf(key);
-        var states = new List<(InputRequirement Input, string Status, bool Ok)>();
-        foreach (var input in inputs)
-        {
-            var up = await store.GetRunAsync(input.Key, ct);
-            if (up is { IsDone: true })
-            {
-                states.Add((input, $"done {States.At(up.FinishedAt)}", true));
-            }
-            else if (pipeline.IsSatisfiedByStart(key, input))
-            {
-                states.Add((input, "satisfied: before the start of the chain", true));
-            }
-            else if (await markers.ReadAsync(input.Key, ct) is not null)
-            {
-                states.Add((input, "marker present, not yet seen by a scheduler (start `cascade run`)", true));
-            }
-            else
-            {
-                states.Add((input, up is null ? "missing: no marker yet" : $"missing: {States.Name(up.State)}", false));
-            }
-        }
-
+        var states = (await InputReport.ExplainAsync(pipeline, key, store, markers, ct)).Select(s => (s.Input, Status: s.Why, Ok: s.Met)).ToList();
         var done = states.Count(s => s.Ok);
         lines.Add($"  inputs: {done} of {states.Count} done");
         foreach (var group in states.GroupBy(s => s.Input.AfterIndex))

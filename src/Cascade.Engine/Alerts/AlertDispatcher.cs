@@ -25,8 +25,11 @@ public sealed class AlertDispatcher : IAsyncDisposable
     private long _sent;
     private long _failed;
 
-    public AlertDispatcher(IReadOnlyList<IAlertSink> sinks, AlertDeliveryOptions options, TimeProvider time, ILogger logger)
+    private readonly Runtime.SchedulerMetrics? _metrics;
+
+    public AlertDispatcher(IReadOnlyList<IAlertSink> sinks, AlertDeliveryOptions options, TimeProvider time, ILogger logger, Runtime.SchedulerMetrics? metrics = null)
     {
+        _metrics = metrics;
         _logger = logger;
         // One queue per destination: a receiver that is down delays only its own alerts.
         _queues = sinks.Select(_ => Channel.CreateBounded<Alert>(new BoundedChannelOptions(options.QueueCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
@@ -87,6 +90,7 @@ public sealed class AlertDispatcher : IAsyncDisposable
         {
             await _resilience.Value.ExecuteAsync(ct => sink.SendAsync(alert, ct), _stop.Token);
             Interlocked.Increment(ref _sent);
+            _metrics?.AlertDelivered(alert.Key.Job);
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
@@ -97,6 +101,7 @@ public sealed class AlertDispatcher : IAsyncDisposable
 #pragma warning restore CA1031
         {
             Interlocked.Increment(ref _failed);
+            _metrics?.AlertFailed(alert.Key.Job);
             _logger.LogWarning("alert for {Job} {Partition} to {Sink} not delivered: {Error}", alert.Key.Job, alert.Key.Partition.Key, sink.Describe, Redacted(e));
         }
     }

@@ -142,6 +142,11 @@ public sealed partial class SchedulerService
         Counters.Committed();
         foreach (var change in batch.Changes)
         {
+            if (_metrics is not null)
+            {
+                Measure(change);
+            }
+
             RunChanged?.Invoke(change);
         }
     }
@@ -193,7 +198,7 @@ public sealed partial class SchedulerService
         {
             var context = new AttemptContext(_markers.Locate(a.Key), LogFiles.PathOf(_options.LogDirectory, a.Key, a.Generation, a.Attempt))
             {
-                Started = AttemptStarted is { } started ? () => started(a) : null,
+                Started = AttemptStarted is not null || _metrics is not null ? () => OnStarted(a) : null,
                 KillReason = () => _kill.IsCancellationRequested
                     ? "the scheduler stopped (the run is queued again on the next start)"
                     : "cancelled (by `cascade cancel`, or a replay replaced this attempt)",
@@ -241,6 +246,31 @@ public sealed partial class SchedulerService
             // Wakes the loop after the count dropped, so `--until-idle` notices at once.
             _inbox.Writer.TryWrite(new Message.Wake());
         }
+    }
+
+    /// <summary>Metrics of a committed change: an attempt's end, or a first attempt about to start (its decision time kept until its process runs).</summary>
+    private void Measure(SchedulerEffect.RunChanged change)
+    {
+        var run = change.Run;
+        if (change.Event == "started" && run.Attempt == 1)
+        {
+            var afterUpstream = run.Cause == "inputs" && !_pipeline[run.Key.Job].IsRoot;
+            _activating[(run.Key, run.Generation)] = (run.QueuedAt ?? run.CreatedAt, afterUpstream);
+        }
+        else if (run.Attempt > 0 && change.Event is "succeeded" or "retry" or "failed" or "interrupted" or "timed_out" or "exited" or "cancelled" or "superseded")
+        {
+            _metrics!.AttemptEnded(change);
+        }
+    }
+
+    private void OnStarted(Activation a)
+    {
+        if (a.Attempt == 1 && _metrics is not null && _activating.TryRemove((a.Key, a.Generation), out var decided))
+        {
+            _metrics.Activated(a.Key.Job, _time.GetUtcNow() - decided.QueuedAt, decided.AfterUpstream);
+        }
+
+        AttemptStarted?.Invoke(a);
     }
 
     /// <summary>The effects of one loop pass, in the order the effect stage carries them out.</summary>

@@ -68,6 +68,7 @@ public sealed partial class SchedulerService
         _settling.Forget(entry.RelativePath);
 
         Counters.MarkerObserved();
+        _metrics?.MarkerObserved();
         if (stored.Body.Warning is not null)
         {
             _logger.LogWarning("marker {Marker}: {Warning}", entry.RelativePath, stored.Body.Warning);
@@ -113,6 +114,7 @@ public sealed partial class SchedulerService
     private void Ignore(string path, string message)
     {
         Counters.MarkerIgnored();
+        _metrics?.MarkerIgnored();
         if (_ignoredPaths.Add(path))
         {
             _logger.LogWarning("{Message}", message);
@@ -124,6 +126,7 @@ public sealed partial class SchedulerService
     {
         var n = 0;
         var every = flushEvery ?? _options.MaxBatch;
+        var started = _time.GetTimestamp();
         await foreach (var entry in _markers.ScanAsync(stop))
         {
             await ObserveAsync(entry, stop);
@@ -132,6 +135,8 @@ public sealed partial class SchedulerService
                 await FlushAsync();
             }
         }
+
+        _metrics?.RescanTook(_time.GetElapsedTime(started));
     }
 
     private async Task WatchAsync(CancellationToken cancellationToken)

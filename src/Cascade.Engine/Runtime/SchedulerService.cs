@@ -43,6 +43,8 @@ public sealed partial class SchedulerService : IDisposable
     private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _effectFailure;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(RunKey Key, int Generation, int Attempt), CancellationTokenSource> _attempts = new();
     private readonly AlertDispatcher? _alerts;
+    private readonly SchedulerMetrics? _metrics;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(RunKey Key, int Generation), (DateTimeOffset QueuedAt, bool AfterUpstream)> _activating = new();
     private readonly SchedulerLock? _doorbell; // rung by the CLI after it leaves a request: read the inbox now
     private bool _requestsWaiting;
     private readonly HashSet<string> _ignoredPaths = new(StringComparer.Ordinal);
@@ -62,8 +64,10 @@ public sealed partial class SchedulerService : IDisposable
         TimeProvider time,
         ILogger logger,
         AlertDispatcher? alerts = null,
-        SchedulerLock? doorbell = null)
+        SchedulerLock? doorbell = null,
+        SchedulerMetrics? metrics = null)
     {
+        _metrics = metrics;
         _doorbell = doorbell;
         _alerts = alerts;
         _pipeline = pipeline;
@@ -92,6 +96,11 @@ public sealed partial class SchedulerService : IDisposable
 
     public EngineCounters Counters { get; } = new();
 
+    /// <summary>Whether the start-up rescan and recovery are committed (<see cref="Ready"/> was raised).</summary>
+    public bool IsReady => Volatile.Read(ref _ready);
+
+    private bool _ready;
+
     /// <summary>Runs until <paramref name="stop"/> is cancelled (or, with <see cref="EngineOptions.UntilIdle"/>, until idle).</summary>
     public async Task RunAsync(CancellationToken stop)
     {
@@ -116,6 +125,7 @@ public sealed partial class SchedulerService : IDisposable
             await TakeRequestsAsync(stop);
             await FlushAsync();
             await SettleAsync();
+            Volatile.Write(ref _ready, true);
             Ready?.Invoke();
             await LoopAsync(stop);
         }

@@ -13,7 +13,7 @@ namespace Cascade.Engine.State.Sqlite;
 /// crash of the process; a power loss may lose the last transactions, which the marker rescan and
 /// at-least-once recovery make good. One connection, used by one caller at a time.
 /// </summary>
-public sealed class SqliteRunStore : IRunStore
+public sealed class SqliteRunStore : IRunStore, IStateQueries
 {
     private readonly SqliteConnection _connection;
     private readonly TimeProvider _time;
@@ -501,6 +501,26 @@ public sealed class SqliteRunStore : IRunStore
                 cmd.Parameters.AddWithValue("$backfill", query.Backfill);
             }
 
+            if (query.From is not null)
+            {
+                where.Add("r.partition >= $from");
+                cmd.Parameters.AddWithValue("$from", query.From);
+            }
+
+            if (query.To is not null)
+            {
+                // A daily key takes its hours too: 20190312 ≤ 2019031223 < 20190312~.
+                where.Add("r.partition <= $to");
+                cmd.Parameters.AddWithValue("$to", query.To.Length == 8 ? query.To + "99" : query.To);
+            }
+
+            if (query.NewestFirst && query.After is var (afterPartition, afterJob))
+            {
+                where.Add("(r.partition < $after_partition OR (r.partition = $after_partition AND r.job > $after_job))");
+                cmd.Parameters.AddWithValue("$after_partition", afterPartition);
+                cmd.Parameters.AddWithValue("$after_job", afterJob);
+            }
+
             if (!query.AllGenerations)
             {
                 // The latest generation of each run only.
@@ -508,7 +528,7 @@ public sealed class SqliteRunStore : IRunStore
             }
 
             where.Add("1 = 1");
-            cmd.CommandText = $"SELECT {RunRows.Columns} FROM runs r WHERE {string.Join(" AND ", where)} ORDER BY r.partition, r.job, r.generation LIMIT $limit;";
+            cmd.CommandText = $"SELECT {RunRows.Columns} FROM runs r WHERE {string.Join(" AND ", where)} {(query.NewestFirst ? "ORDER BY r.partition DESC, r.job, r.generation DESC" : "ORDER BY r.partition, r.job, r.generation")} LIMIT $limit;";
             cmd.Parameters.AddWithValue("$limit", query.Limit);
             var result = new List<Run>();
             await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
@@ -574,6 +594,79 @@ public sealed class SqliteRunStore : IRunStore
             cmd.CommandText = sql;
             cmd.Parameters.AddWithValue("$job", key.Job);
             cmd.Parameters.AddWithValue("$partition", key.Partition.Key);
+            var result = new List<T>();
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                result.Add(read(reader));
+            }
+
+            return result;
+        }
+        catch (SqliteException e)
+        {
+            throw SqliteErrors.Describe(_path, "cannot read", e);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask<IReadOnlyList<RunCount>> CountRunsAsync(CancellationToken cancellationToken) =>
+        await ReadAsync(
+            "SELECT r.job, r.state, COUNT(*) FROM runs r WHERE r.generation = (SELECT MAX(g.generation) FROM runs g WHERE g.job = r.job AND g.partition = r.partition) GROUP BY r.job, r.state ORDER BY r.job, r.state;",
+            _ => { },
+            r => new RunCount(r.GetString(0), r.GetString(1), r.GetInt64(2)),
+            cancellationToken);
+
+    public async ValueTask<IReadOnlyList<RunChange>> ChangesAfterAsync(long afterId, int limit, CancellationToken cancellationToken) =>
+        await ReadAsync(
+            "SELECT id, at, job, partition, generation, attempt, state, event, detail FROM events WHERE id > $after ORDER BY id LIMIT $limit;",
+            p =>
+            {
+                p.AddWithValue("$after", afterId);
+                p.AddWithValue("$limit", limit);
+            },
+            r => new RunChange(
+                r.GetInt64(0),
+                DateTimeOffset.Parse(r.GetString(1), CultureInfo.InvariantCulture),
+                r.GetString(2),
+                r.GetString(3),
+                r.GetInt32(4),
+                r.GetInt32(5),
+                r.GetString(6),
+                r.GetString(7),
+                r.IsDBNull(8) ? null : r.GetString(8)),
+            cancellationToken);
+
+    public async ValueTask<long> LastChangeIdAsync(CancellationToken cancellationToken) =>
+        (await ReadAsync("SELECT COALESCE(MAX(id), 0) FROM events;", _ => { }, r => r.GetInt64(0), cancellationToken))[0];
+
+    public async ValueTask<RequestStatus?> GetRequestAsync(long id, CancellationToken cancellationToken)
+    {
+        var rows = await ReadAsync(
+            "SELECT id, kind, job, partition, at, taken_at FROM requests WHERE id = $id;",
+            p => p.AddWithValue("$id", id),
+            r => new RequestStatus(
+                r.GetInt64(0),
+                r.GetString(1),
+                r.IsDBNull(2) ? null : r.GetString(2),
+                r.IsDBNull(3) ? null : r.GetString(3),
+                DateTimeOffset.Parse(r.GetString(4), CultureInfo.InvariantCulture),
+                r.IsDBNull(5) ? null : DateTimeOffset.Parse(r.GetString(5), CultureInfo.InvariantCulture)),
+            cancellationToken);
+        return rows.Count > 0 ? rows[0] : null;
+    }
+
+    private async ValueTask<IReadOnlyList<T>> ReadAsync<T>(string sql, Action<SqliteParameterCollection> bind, Func<SqliteDataReader, T> read, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var cmd = _connection.CreateCommand();
+            cmd.CommandText = sql;
+            bind(cmd.Parameters);
             var result = new List<T>();
             await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))

@@ -1,17 +1,20 @@
 using System.Text.Json;
 using Cascade.Core.Scheduling;
 
-namespace Cascade.Cli.Output;
+namespace Cascade.Engine.Reports;
 
-/// <summary>The stable JSON shape of a run printed by <c>status --json</c> (snake_case, ISO 8601 UTC times, null when not reached).</summary>
-internal static class RunJson
+/// <summary>
+/// The stable JSON shape of a run (snake_case, ISO 8601 UTC times, null when not reached): what
+/// <c>status --json</c> prints and what the HTTP API answers, written by this one type for both.
+/// </summary>
+public static class RunJson
 {
     public static void Write(Utf8JsonWriter w, Run run, DateTimeOffset? deadline = null)
     {
         w.WriteStartObject();
         w.WriteString("job", run.Key.Job);
         w.WriteString("partition", run.Key.Partition.Key);
-        w.WriteString("state", States.Name(run.State));
+        w.WriteString("state", run.State.Name());
         w.WriteNumber("attempt", run.Attempt);
         w.WriteNumber("generation", run.Generation);
         Time(w, "created_at", run.CreatedAt);
@@ -56,7 +59,8 @@ internal static class RunJson
         w.WriteEndObject();
     }
 
-    private static void Time(Utf8JsonWriter w, string name, DateTimeOffset? value)
+    /// <summary>A time as every JSON of Cascade writes it: UTC, milliseconds, <c>Z</c>; null when not reached.</summary>
+    public static void Time(Utf8JsonWriter w, string name, DateTimeOffset? value)
     {
         if (value is { } t)
         {

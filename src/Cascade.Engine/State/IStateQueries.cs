@@ -1,0 +1,29 @@
+namespace Cascade.Engine.State;
+
+/// <summary>
+/// What readers of the state need beyond <see cref="IRunStore"/>: counts by job and state, the
+/// change feed (the <c>events</c> history in commit order, for live streams that resume by id),
+/// and how a request fares. Read-only; safe beside a running scheduler.
+/// </summary>
+public interface IStateQueries
+{
+    /// <summary>The latest generation of every run, counted by job and state.</summary>
+    ValueTask<IReadOnlyList<RunCount>> CountRunsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Changes with an id above <paramref name="afterId"/>, oldest first, at most <paramref name="limit"/>.</summary>
+    ValueTask<IReadOnlyList<RunChange>> ChangesAfterAsync(long afterId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The id of the latest change (0 when there is none).</summary>
+    ValueTask<long> LastChangeIdAsync(CancellationToken cancellationToken);
+
+    /// <summary>A request left in the inbox, or null when there is none with that id.</summary>
+    ValueTask<RequestStatus?> GetRequestAsync(long id, CancellationToken cancellationToken);
+}
+
+public sealed record RunCount(string Job, string State, long Count);
+
+/// <summary>One committed change of a run, as the <c>events</c> history holds it; <see cref="Id"/> grows with every commit.</summary>
+public sealed record RunChange(long Id, DateTimeOffset At, string Job, string Partition, int Generation, int Attempt, string State, string Event, string? Detail);
+
+/// <summary>A request and whether a scheduler has taken it (its effects are then committed).</summary>
+public sealed record RequestStatus(long Id, string Kind, string? Job, string? Partition, DateTimeOffset At, DateTimeOffset? TakenAt);
