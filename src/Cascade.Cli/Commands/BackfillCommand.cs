@@ -3,7 +3,6 @@ using System.Globalization;
 using Cascade.Cli.Output;
 using Cascade.Core.Pipelines;
 using Cascade.Core.Scheduling;
-using Cascade.Engine.Executors.Process;
 using Cascade.Engine.Runtime;
 using Cascade.Engine.State;
 using Microsoft.Extensions.Logging;
@@ -141,7 +140,7 @@ internal static class BackfillCommand
     {
         using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).AddFilter((_, level) => level >= LogLevel.Warning).AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
         var options = new EngineOptions { UntilIdle = true, LogDirectory = ws.LogDirectory, RescanInterval = ws.Pipeline.Definition.RescanInterval };
-        using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(TimeProvider.System, loggerFactory.CreateLogger("cascade")), new ProcessExecutor(ws.BaseDirectory, ws.StatePath), TimeProvider.System, loggerFactory.CreateLogger("cascade"), doorbell: doorbell);
+        using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(TimeProvider.System, loggerFactory.CreateLogger("cascade")), ws.Executor(), TimeProvider.System, loggerFactory.CreateLogger("cascade"), doorbell: doorbell);
         var tally = before;
         service.RunChanged += change =>
         {

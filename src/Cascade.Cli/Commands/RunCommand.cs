@@ -4,7 +4,6 @@ using Cascade.Cli.Output;
 using Cascade.Core.Model;
 using Cascade.Core.Scheduling;
 using Cascade.Engine.Alerts;
-using Cascade.Engine.Executors.Process;
 using Cascade.Engine.Runtime;
 using Microsoft.Extensions.Logging;
 
@@ -86,7 +85,7 @@ internal static class RunCommand
             }
 
             await using var alerts = new AlertDispatcher(sinks, new AlertDeliveryOptions(), time, logger);
-            using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(time, logger), new ProcessExecutor(ws.BaseDirectory, ws.StatePath), time, logger, alerts, doorbell: lockFile);
+            using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(time, logger), ws.Executor(), time, logger, alerts, doorbell: lockFile);
             running = service;
             var printer = new RunPrinter(parse.GetValue(quiet), time);
             service.RunChanged += printer.OnChanged;
