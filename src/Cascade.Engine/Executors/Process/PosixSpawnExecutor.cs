@@ -66,6 +66,7 @@ public sealed class PosixSpawnExecutor : IExecutor
     /// <summary>Creates the log and starts the command on it: the child, or why it did not start (also written to the log).</summary>
     private unsafe (SpawnedChild? Child, string? Failure) Start(Activation activation, AttemptContext context)
     {
+        var reaper = ChildReaper.Shared; // before anything starts: a child nobody could wait for must never be started
         var fileName = CommandSetup.FileName(activation, WorkingDirectory);
         Directory.CreateDirectory(Path.GetDirectoryName(context.LogPath)!);
         var log = PosixSpawn.OpenLog(context.LogPath, truncate: true, out var errno);
@@ -106,7 +107,7 @@ public sealed class PosixSpawnExecutor : IExecutor
 
                 if (errno == 0)
                 {
-                    return (ChildReaper.Shared.Watch(pid), null);
+                    return (reaper.Watch(pid), null);
                 }
 
                 error = ProgramPath.StartError(resolved, WorkingDirectory, errno);
