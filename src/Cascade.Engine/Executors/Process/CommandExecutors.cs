@@ -10,6 +10,13 @@ public static class CommandExecutors
 {
     public const string Variable = "CASCADE_EXECUTOR";
 
+    /// <summary>
+    /// To be called first thing in a program that runs commands: a scheduler started with SIGCHLD
+    /// ignored (inherited from whatever started it) would never learn that its commands ended, so
+    /// SIGCHLD is set back to its default (see ADR 12). Returns whether it had to be.
+    /// </summary>
+    public static bool RestoreChildSignal() => PosixSpawn.RestoreIgnoredSigChld();
+
     /// <summary>The executor for commands run in <paramref name="workingDirectory"/>; throws <see cref="InvalidOperationException"/> on a bad <see cref="Variable"/>.</summary>
     public static IExecutor Create(string workingDirectory, string? stateIdentity, Func<string, string?> environment)
     {

@@ -89,43 +89,53 @@ internal static unsafe partial class PosixSpawn
                 }
             }
 
-            // glibc's child leaves its two internal signals (32 and 33) ignored, and an ignored
-            // signal stays ignored across exec; .NET's child sets them to the default, as every
-            // signal it had a handler for. So they are named here to be set to the default too.
-            var attributes = stackalloc byte[AttributesSize];
-            if ((result = AttrInit(attributes)) != 0)
-            {
-                return result;
-            }
-
-            try
-            {
-                var defaults = stackalloc byte[128];
-                new Span<byte>(defaults, 128).Clear();
-                defaults[(32 - 1) / 8] |= 1 << ((32 - 1) % 8);
-                defaults[(33 - 1) / 8] |= 1 << ((33 - 1) % 8);
-                if ((result = AttrSetSigDefault(attributes, defaults)) != 0 || (result = AttrSetFlags(attributes, PosixSpawnSetSigDef)) != 0)
-                {
-                    return result;
-                }
-
-                int child;
-                result = PosixSpawnCall(&child, path, actions, attributes, argv, envp);
-                if (result == 0)
-                {
-                    pid = child;
-                }
-
-                return result;
-            }
-            finally
-            {
-                _ = AttrDestroy(attributes);
-            }
+            return SpawnWith(actions, path, argv, envp, out pid);
         }
         finally
         {
             _ = FileActionsDestroy(actions);
+        }
+    }
+
+    /// <summary>
+    /// The spawn itself. glibc's child leaves its two internal signals (32 and 33) ignored, and an
+    /// ignored signal stays ignored across exec; .NET's child sets them to the default, as every
+    /// signal it had a handler for. So they are named here to be set to the default too (glibc
+    /// copies the paths of the file actions, so they need not outlive their calls).
+    /// </summary>
+    private static int SpawnWith(byte* actions, byte* path, byte** argv, byte** envp, out int pid)
+    {
+        pid = -1;
+        var attributes = stackalloc byte[AttributesSize];
+        var result = AttrInit(attributes);
+        if (result != 0)
+        {
+            return result;
+        }
+
+        try
+        {
+            var defaults = stackalloc byte[128];
+            new Span<byte>(defaults, 128).Clear();
+            defaults[(32 - 1) / 8] |= 1 << ((32 - 1) % 8);
+            defaults[(33 - 1) / 8] |= 1 << ((33 - 1) % 8);
+            if ((result = AttrSetSigDefault(attributes, defaults)) != 0 || (result = AttrSetFlags(attributes, PosixSpawnSetSigDef)) != 0)
+            {
+                return result;
+            }
+
+            int child;
+            result = PosixSpawnCall(&child, path, actions, attributes, argv, envp);
+            if (result == 0)
+            {
+                pid = child;
+            }
+
+            return result;
+        }
+        finally
+        {
+            _ = AttrDestroy(attributes);
         }
     }
 
@@ -321,6 +331,32 @@ internal static unsafe partial class PosixSpawn
         var bytes = new byte[Encoding.UTF8.GetByteCount(text) + 1];
         Encoding.UTF8.GetBytes(text, bytes);
         return bytes;
+    }
+
+    /// <summary>
+    /// Sets SIGCHLD back to its default if this process was started with it ignored (an ignored
+    /// signal is inherited across exec). Ignored, the kernel collects every child at once, so no
+    /// exit status is left to read: .NET's <c>Process</c> then waits for ever, and posix_spawn's
+    /// children cannot be collected. It must run before .NET installs its own SIGCHLD handler
+    /// (the first <c>Process</c> or terminal console use), which keeps an ignored SIGCHLD as it
+    /// found it. Returns whether it was ignored. Linux only; elsewhere nothing is done.
+    /// </summary>
+    public static bool RestoreIgnoredSigChld()
+    {
+        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture is not (Architecture.X64 or Architecture.Arm64))
+        {
+            return false;
+        }
+
+        var current = stackalloc byte[256];
+        if (SigAction(SIGCHLD, null, current) != 0 || *(nint*)current != SigIgn)
+        {
+            return false;
+        }
+
+        var defaults = stackalloc byte[256];
+        new Span<byte>(defaults, 256).Clear(); // SIG_DFL, no flags, empty mask
+        return SigAction(SIGCHLD, defaults, null) == 0;
     }
 
     private static string? Probe()

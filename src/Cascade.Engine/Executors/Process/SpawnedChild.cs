@@ -64,7 +64,14 @@ internal sealed class SpawnedChild(int pid)
             }
 
             Killed = true;
-            ProcessTree.Kill(Pid);
+            try
+            {
+                ProcessTree.Kill(Pid);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _ = PosixSpawn.Signal(Pid, PosixSpawn.SIGKILL); // /proc unreadable: the command at least
+            }
         }
     }
 }
