@@ -20,11 +20,16 @@ public sealed class PosixSpawnExecutorTests : ExecutorContract
             return;
         }
 
-        var log = LogPath("fds");
-        var outcome = await executor.ExecuteAsync(Activation("sh", "-c", "readlink /proc/$$/fd/0 /proc/$$/fd/1 /proc/$$/fd/2"), Context(log), CancellationToken.None).WaitAsync(Bound);
+        // Twice: the second command usually writes into a spare made ahead and named while it runs.
+        for (var i = 0; i < 2; i++)
+        {
+            var log = LogPath($"fds-{i}");
+            var outcome = await executor.ExecuteAsync(Activation("sh", "-c", "readlink /proc/$$/fd/0; stat -L -c %d:%i /proc/$$/fd/1 /proc/$$/fd/2"), Context(log), CancellationToken.None).WaitAsync(Bound);
 
-        Assert.Equal(new Cascade.Engine.Executors.AttemptOutcome.Exited(0), outcome);
-        Assert.Equal($"/dev/null\n{log}\n{log}\n", Read(log));
+            Assert.Equal(new AttemptOutcome.Exited(0), outcome);
+            var file = (await RunAsync(executor, "stat", "-c", "%d:%i", log)).Log;
+            Assert.Equal($"/dev/null\n{file}{file}", Read(log));
+        }
     }
 
     [Fact]
@@ -44,6 +49,61 @@ public sealed class PosixSpawnExecutorTests : ExecutorContract
 
         Assert.Equal(new AttemptOutcome.Killed(), await attempt.WaitAsync(Bound));
         Assert.Equal([.. "a\rb\r\nc"u8, 0xFF, .. "d\n[cascade] killed: cancelled\n"u8], await File.ReadAllBytesAsync(log));
+    }
+
+    [Fact]
+    public async Task A_log_made_ahead_gets_its_name_while_the_command_runs_and_replaces_an_old_log_of_the_attempt()
+    {
+        if (Executor() is not { } executor)
+        {
+            return;
+        }
+
+        await RunAsync(executor, "true"); // leaves spares being made in this folder
+        await WaitUntilAsync(() => LogFileSpares.ReadyCount > 0, "a spare log file to be made");
+        var log = LogPath("again");
+        Directory.CreateDirectory(Path.GetDirectoryName(log)!);
+        await File.WriteAllTextAsync(log, "the log of an earlier scheduler's try of this attempt\n");
+
+        var attempt = executor.ExecuteAsync(Activation("sh", "-c", "echo first; echo $$ > child.pid; while [ ! -f go ]; do sleep 0.02; done; echo second"), Context(log), CancellationToken.None);
+        await ChildPidAsync();
+
+        Assert.Equal("first\n", Read(log));
+        await File.WriteAllTextAsync(Path.Combine(Dir, "go"), string.Empty);
+        Assert.Equal(new AttemptOutcome.Exited(0), await attempt.WaitAsync(Bound));
+        Assert.Equal("first\nsecond\n", Read(log));
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(log)!, "*.tmp"));
+    }
+
+    [Fact]
+    public async Task A_log_that_cannot_be_created_fails_the_attempt_and_leaves_no_command_running()
+    {
+        if (Executor() is not { } executor)
+        {
+            return;
+        }
+
+        // With and without a spare at hand: a file stands where the log's folder should be.
+        await File.WriteAllTextAsync(Path.Combine(Dir, "blocker"), string.Empty);
+        for (var i = 0; i < 2; i++)
+        {
+            await RunAsync(executor, "true");
+            if (i == 1)
+            {
+                await WaitUntilAsync(() => LogFileSpares.ReadyCount > 0, "a spare log file to be made");
+            }
+
+            var log = Path.Combine(Dir, "blocker", $"{i}.log");
+            var error = await Assert.ThrowsAsync<IOException>(() => executor.ExecuteAsync(Activation("sh", "-c", "echo $$ > child.pid; sleep 60"), Context(log), CancellationToken.None).WaitAsync(Bound));
+
+            Assert.StartsWith($"cannot create the log file {log}: ", error.Message, StringComparison.Ordinal);
+            var pidFile = Path.Combine(Dir, "child.pid");
+            if (File.Exists(pidFile) && File.ReadAllText(pidFile).Trim() is { Length: > 0 } pid)
+            {
+                await WaitUntilAsync(() => !IsAlive(int.Parse(pid, CultureInfo.InvariantCulture)), "the command whose log could not be named to be gone");
+                File.Delete(pidFile);
+            }
+        }
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -21,6 +22,10 @@ internal static unsafe partial class PosixSpawn
     public const int EINTR = 4;
     public const int ECHILD = 10;
     public const int EPOLLIN = 1;
+    public const int EEXIST = 17;
+    public const int EINVAL = 22;
+    public const int EISDIR = 21;
+    public const int EOPNOTSUPP = 95;
 
     private const string Libc = "libc";
     private const int SIGCHLD = 17;
@@ -41,7 +46,9 @@ internal static unsafe partial class PosixSpawn
     private const int EpollCtlAdd = 1;
     private const int EpollCtlDel = 2;
     private const int AtFdCwd = -100;
+    private const int AtSymlinkFollow = 0x400;
     private const uint StatxBasicStats = 0x7ff;
+    private const uint StatxMountId = 0x1000;
 
     // Opaque glibc objects, given more room than they take (80 and 336 bytes on 64-bit glibc).
     private const int FileActionsSize = 256;
@@ -152,6 +159,56 @@ internal static unsafe partial class PosixSpawn
             errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
             return fd;
         }
+    }
+
+    /// <summary>
+    /// An unnamed file (<c>O_TMPFILE</c>) in <paramref name="folder"/>, open for appending and
+    /// close-on-exec, to be named later (<see cref="Name"/>); -1 with the errno where the file
+    /// system does not support it.
+    /// </summary>
+    public static int OpenUnnamed(string folder, out int errno)
+    {
+        fixed (byte* p = Encode(folder))
+        {
+            // __O_TMPFILE | O_DIRECTORY; arm64 numbers O_DIRECTORY as 32-bit arm does.
+            var tmpFile = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x404000 : 0x410000;
+            var fd = Open(p, tmpFile | OWrOnly | OAppend | OCloExec, 0x1B6);
+            errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
+            return fd;
+        }
+    }
+
+    /// <summary>Gives the unnamed file <paramref name="fd"/> the name <paramref name="path"/> (which must not exist): 0, or the errno.</summary>
+    public static int Name(int fd, string path)
+    {
+        fixed (byte* from = Encode(string.Create(CultureInfo.InvariantCulture, $"/proc/self/fd/{fd}")))
+        fixed (byte* to = Encode(path))
+        {
+            return LinkAt(AtFdCwd, from, AtFdCwd, to, AtSymlinkFollow) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        }
+    }
+
+    /// <summary>The id of the mount <paramref name="path"/> is on (<c>statx</c>, Linux 5.8+), or false: an unnamed file can be named only on its own mount.</summary>
+    public static bool TryMountId(string path, out ulong mountId)
+    {
+        mountId = 0;
+        var buffer = stackalloc byte[256];
+        fixed (byte* p = Encode(path))
+        {
+            if (Statx(AtFdCwd, p, 0, StatxMountId, buffer) != 0)
+            {
+                return false;
+            }
+        }
+
+        var span = new ReadOnlySpan<byte>(buffer, 256);
+        if ((BinaryPrimitives.ReadUInt32LittleEndian(span) & StatxMountId) == 0)
+        {
+            return false;
+        }
+
+        mountId = BinaryPrimitives.ReadUInt64LittleEndian(span[144..]);
+        return true;
     }
 
     /// <summary>Writes all of <paramref name="bytes"/> to <paramref name="fd"/>; false on an error (a full disk).</summary>
@@ -481,6 +538,9 @@ internal static unsafe partial class PosixSpawn
 
     [LibraryImport(Libc, EntryPoint = "access", SetLastError = true)]
     private static partial int Access(byte* path, int mode);
+
+    [LibraryImport(Libc, EntryPoint = "linkat", SetLastError = true)]
+    private static partial int LinkAt(int fromDir, byte* from, int toDir, byte* to, int flags);
 
     [LibraryImport(Libc, EntryPoint = "statx", SetLastError = true)]
     private static partial int Statx(int dirFd, byte* path, int flags, uint mask, byte* buffer);

@@ -13,7 +13,9 @@ namespace Cascade.Engine.Executors.Process;
 /// command's whole tree. What differs is the output: the child's stdout and stderr are the
 /// attempt's log file itself (opened for appending), so there are no pipes to drain and no reader
 /// threads, and the log is complete at every moment of the run, byte for byte as the command wrote
-/// it. Exits are collected by one thread for the process (<see cref="ChildReaper"/>). ADR 12.
+/// it. Exits are collected by one thread for the process (<see cref="ChildReaper"/>). The log is
+/// usually a spare made ahead and named while the command runs (<see cref="LogFileSpares"/>), so
+/// that creating it is not on the path from marker to started process. ADR 12.
 /// </summary>
 public sealed class PosixSpawnExecutor : IExecutor
 {
@@ -41,7 +43,7 @@ public sealed class PosixSpawnExecutor : IExecutor
 
     public async Task<AttemptOutcome> ExecuteAsync(Activation activation, AttemptContext context, CancellationToken kill)
     {
-        var (child, failure) = Start(activation, context);
+        var (child, failure, spare) = Start(activation, context);
         if (failure is not null)
         {
             return new AttemptOutcome.NotStarted(failure);
@@ -52,6 +54,12 @@ public sealed class PosixSpawnExecutor : IExecutor
         // The kill runs on the pool, not on the canceller's thread (the scheduler's loop): finding the tree reads /proc.
         using (kill.UnsafeRegister(static state => ThreadPool.UnsafeQueueUserWorkItem(c => c.KillTree(), (SpawnedChild)state!, preferLocal: false), child))
         {
+            if (spare >= 0)
+            {
+                await NameLogAsync(child!, spare, context.LogPath);
+            }
+
+            LogFileSpares.Refill(Path.GetDirectoryName(context.LogPath)!);
             var code = await child!.Exit;
             if (!child.Killed)
             {
@@ -63,18 +71,17 @@ public sealed class PosixSpawnExecutor : IExecutor
         return new AttemptOutcome.Killed();
     }
 
-    /// <summary>Creates the log and starts the command on it: the child, or why it did not start (also written to the log).</summary>
-    private unsafe (SpawnedChild? Child, string? Failure) Start(Activation activation, AttemptContext context)
+    /// <summary>
+    /// Starts the command on its log: the child (and the spare it writes into, still to be named,
+    /// or -1 when the log was created first), or why it did not start (also written to the log).
+    /// </summary>
+    private unsafe (SpawnedChild? Child, string? Failure, int Spare) Start(Activation activation, AttemptContext context)
     {
         var reaper = ChildReaper.Shared; // before anything starts: a child nobody could wait for must never be started
         var fileName = CommandSetup.FileName(activation, WorkingDirectory);
-        Directory.CreateDirectory(Path.GetDirectoryName(context.LogPath)!);
-        var log = PosixSpawn.OpenLog(context.LogPath, truncate: true, out var errno);
-        if (log < 0)
-        {
-            throw new IOException($"cannot create the log file {context.LogPath}: {PosixSpawn.Describe(errno)}");
-        }
-
+        var spare = LogFileSpares.Take(context.LogPath);
+        var log = spare >= 0 ? spare : CreateLog(context.LogPath);
+        var keep = false;
         try
         {
             // The checks .NET makes before it forks, in its order, with its words.
@@ -98,7 +105,7 @@ public sealed class PosixSpawnExecutor : IExecutor
                 argv.AddRange(activation.Argv.Skip(1));
                 using var args = new NativeStrings(argv);
                 using var env = new NativeStrings(EnvironmentOf(activation, context));
-                int pid;
+                int pid, errno;
                 fixed (byte* path = PosixSpawn.Encode(resolved))
                 fixed (byte* cwd = PosixSpawn.Encode(WorkingDirectory))
                 {
@@ -107,19 +114,76 @@ public sealed class PosixSpawnExecutor : IExecutor
 
                 if (errno == 0)
                 {
-                    return (reaper.Watch(pid), null);
+                    var child = reaper.Watch(pid);
+                    keep = spare >= 0;
+                    return (child, null, spare);
                 }
 
                 error = ProgramPath.StartError(resolved, WorkingDirectory, errno);
             }
 
             var reason = $"cannot run '{activation.Argv[0]}': {error}";
+            if (spare >= 0)
+            {
+                PosixSpawn.CloseFd(spare); // the log of an attempt that never ran is made the plain way
+                log = -1;
+                log = CreateLog(context.LogPath);
+            }
+
             _ = PosixSpawn.WriteAll(log, Encoding.UTF8.GetBytes($"[cascade] {reason}\n"));
-            return (null, reason);
+            return (null, reason, -1);
         }
         finally
         {
-            PosixSpawn.CloseFd(log); // the child has its own copies; the parent keeps no fd per running command but its pidfd
+            // The child has its own copies; the parent keeps no fd per running command but its pidfd
+            // (and a spare until it is named).
+            if (!keep && log >= 0)
+            {
+                PosixSpawn.CloseFd(log);
+            }
+        }
+    }
+
+    /// <summary>Creates (or empties) the log file before the start, as when no spare is at hand.</summary>
+    private static int CreateLog(string path)
+    {
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot create the log file {path}: {e.Message}", e);
+        }
+
+        var fd = PosixSpawn.OpenLog(path, truncate: true, out var errno);
+        return fd >= 0 ? fd : throw new IOException($"cannot create the log file {path}: {PosixSpawn.Describe(errno)}");
+    }
+
+    /// <summary>Names the spare the running command writes into; if that fails the command is killed (its output would be lost) and the error thrown.</summary>
+    private static async Task NameLogAsync(SpawnedChild child, int spare, string path)
+    {
+        string? failure;
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var errno = LogFileSpares.Name(spare, path);
+            failure = errno == 0 ? null : PosixSpawn.Describe(errno);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            failure = e.Message;
+        }
+        finally
+        {
+            PosixSpawn.CloseFd(spare);
+        }
+
+        if (failure is not null)
+        {
+            child.KillTree();
+            await ((Task)child.Exit).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw new IOException($"cannot create the log file {path}: {failure}");
         }
     }
 
