@@ -49,14 +49,20 @@ public sealed class PosixSpawnExecutor : IExecutor
             return new AttemptOutcome.NotStarted(failure);
         }
 
-        context.Started?.Invoke();
-
         // The kill runs on the pool, not on the canceller's thread (the scheduler's loop): finding the tree reads /proc.
         using (kill.UnsafeRegister(static state => ThreadPool.UnsafeQueueUserWorkItem(c => c.KillTree(), (SpawnedChild)state!, preferLocal: false), child))
         {
-            if (spare >= 0)
+            try
             {
-                await NameLogAsync(child!, spare, context.LogPath);
+                context.Started?.Invoke();
+            }
+            finally
+            {
+                // Named right after the start is reported (the process runs already), and always.
+                if (spare >= 0)
+                {
+                    await NameLogAsync(child!, spare, context.LogPath);
+                }
             }
 
             LogFileSpares.Refill(Path.GetDirectoryName(context.LogPath)!);
