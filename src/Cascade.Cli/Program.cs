@@ -1,6 +1,11 @@
 using System.CommandLine;
 using Cascade.Cli;
 using Cascade.Cli.Commands;
+using Cascade.Engine.Executors.Process;
+
+// Before anything touches Process or the console: an inherited ignored SIGCHLD would hide every
+// command's exit (ADR 13).
+CommandExecutors.RestoreChildSignal();
 
 var root = new RootCommand("Cascade: a reactive job scheduler. Jobs start when their inputs are done (done markers), not when the clock says so.")
 {

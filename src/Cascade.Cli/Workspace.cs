@@ -1,5 +1,7 @@
 using Cascade.Core.Model;
 using Cascade.Core.Pipelines;
+using Cascade.Engine.Executors;
+using Cascade.Engine.Executors.Process;
 using Cascade.Engine.Markers.Folder;
 using Cascade.Engine.Pipelines;
 using Cascade.Engine.Requests;
@@ -79,6 +81,19 @@ internal sealed class Workspace
 
     public FolderMarkerStore Markers(TimeProvider time, ILogger? logger = null) =>
         new(MarkerFolder, Pipeline.Definition.Layout, time, logger ?? NullLogger.Instance);
+
+    /// <summary>How this pipeline's commands start (ADR 13: posix_spawn on Linux, Process elsewhere, <c>CASCADE_EXECUTOR</c> to choose).</summary>
+    public IExecutor Executor()
+    {
+        try
+        {
+            return CommandExecutors.Create(BaseDirectory, StatePath, Environment.GetEnvironmentVariable);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new CliException(e.Message);
+        }
+    }
 
     public Task<SqliteRunStore> OpenStateAsync(TimeProvider time, CancellationToken cancellationToken) =>
         SqliteRunStore.OpenAsync(StatePath, time, cancellationToken);

@@ -29,22 +29,22 @@ internal static class DagCost
         return times.Skip(1).Average();
     }
 
-    /// <summary><see cref="ProcessExecutor"/> running <c>[true]</c> to its end, as the engine calls it (no engine); ms per job.</summary>
-    public static async Task<double> ExecutorMsAsync(int count, Workdir dir)
+    /// <summary>An executor (<paramref name="create"/> in the folder) running <c>[true]</c> to its end, as the engine calls it (no engine); ms per job.</summary>
+    public static async Task<double> ExecutorMsAsync(int count, Workdir dir, Func<string, IExecutor> create)
     {
-        var executor = new ProcessExecutor(dir.Root);
+        var executor = create(dir.Root);
         var times = new List<double>();
         for (var i = 0; i <= count; i++)
         {
             var key = new RunKey("j", Partition.Day(Workdir.Epoch.AddDays(i)));
             var activation = new Activation(key, 1, 1, $"run-{i}", ["true"], EmptyParams.Instance, EmptyParams.Instance);
-            var context = new AttemptContext(dir.MarkerPath("j", Workdir.Day(i)), Path.Combine(dir.LogDirectory, $"j-{i}.log"));
+            var context = new AttemptContext(dir.MarkerPath("j", Workdir.Day(i)), Path.Combine(dir.LogDirectory, $"{executor.GetType().Name}-{i}.log"));
             var start = Stopwatch.GetTimestamp();
             var outcome = await executor.ExecuteAsync(activation, context, CancellationToken.None);
             times.Add(Stats.MsSince(start));
             if (outcome is not AttemptOutcome.Exited(0))
             {
-                throw new InvalidOperationException($"ProcessExecutor [true] ended {outcome}");
+                throw new InvalidOperationException($"{executor.GetType().Name} [true] ended {outcome}");
             }
         }
 

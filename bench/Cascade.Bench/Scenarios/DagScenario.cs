@@ -34,6 +34,7 @@ internal static class DagScenario
         report.Parameters["max_parallel"] = Parallel;
         report.Parameters["make_recipe"] = "@touch $@";
         report.Parameters["cascade_command"] = "[true]";
+        report.Parameters["executor"] = EngineHost.DefaultExecutor(Path.GetTempPath()).GetType().Name;
         foreach (var v in variants)
         {
             report.Parameters[$"cascade_{v.Label}"] = v.Describe();
@@ -56,11 +57,11 @@ internal static class DagScenario
         }
 
         sides.AddRange(variants.Select(v => ($"cascade {v.Label}", (Func<DagShape, JsonObject, Task<double>>)((s, d) => CascadeProcessAsync(v, s, d)))));
-        sides.Add(("engine in-process", (s, d) => CascadeInProcessAsync(s, d, new ProcessExecutor(Path.GetTempPath()), "engine_commits")));
+        sides.Add(("engine in-process", (s, d) => CascadeInProcessAsync(s, d, EngineHost.DefaultExecutor, "engine_commits")));
 
         // One unmeasured in-process graph first: the engine's figure is a long-running scheduler's, JIT warm.
-        await CascadeInProcessAsync(DagShape.Chain(10), [], new NoopExecutor(), "warm_up_commits");
-        await CascadeInProcessAsync(DagShape.Chain(10), [], new ProcessExecutor(Path.GetTempPath()), "warm_up_commits");
+        await CascadeInProcessAsync(DagShape.Chain(10), [], _ => new NoopExecutor(), "warm_up_commits");
+        await CascadeInProcessAsync(DagShape.Chain(10), [], EngineHost.DefaultExecutor, "warm_up_commits");
         var chain = shapes[0];
         for (var run = 1; run <= o.Runs; run++)
         {
@@ -99,13 +100,13 @@ internal static class DagScenario
         {string.Join("; ", variants.Select(v => $"`{v.CommandLine} run --until-idle --max-parallel {Parallel} --quiet` ({v.Label})"))}
         (runtime start-up, pipeline load, creating the state database, rescan, the jobs, shutdown). Engine in-process
         (a long-running scheduler, JIT warmed by two unmeasured small graphs in this process): the engine composed as
-        `cascade run` does, started and Ready first; from just
+        `cascade run` does (its executor: parameter 'executor'), started and Ready first; from just
         before the rename of the first go marker (all renamed back to back) to the 'succeeded' commit of the last job.
         Per job = wall ÷ processes. Ratio = cascade ÷ make of the same run. Every run measures each side once per shape,
         interleaved, the order rotating from run to run; the table shows medians. Cost per job (cascade's side, on the
-        first shape, a chain, where jobs run one at a time): a bare Process.Start of `true` + wait for exit; the
-        executor alone (ProcessExecutor.ExecuteAsync of [true]: pipes redirected and drained, log file, exit); the
-        engine alone on the chain with a no-op executor (decide, commit, marker write, thread hops; no process); and
+        first shape, a chain, where jobs run one at a time): a bare Process.Start of `true` + wait for exit; each
+        executor alone (ExecuteAsync of [true] to its end: ProcessExecutor with pipes redirected and drained into the
+        log file; PosixSpawnExecutor with the log file as the child's stdout and stderr, no pipes); the engine alone on the chain with a no-op executor (decide, commit, marker write, thread hops; no process); and
         commits per job. Shapes: {string.Join("; ", shapes.Select(s => $"{s.Name}: {s.Description}"))}.
         """;
 
@@ -140,8 +141,12 @@ internal static class DagScenario
         var detail = new JsonObject { ["run"] = run, ["shape"] = "cost" };
         using var dir = Workdir.Create(Name + "-cost");
         report.Record("cost per job: Process.Start(true) + exit, no redirection", "ms", await DagCost.BareSpawnMsAsync(spawns, dir.Root));
-        report.Record("cost per job: ProcessExecutor [true] (pipes, log file, exit)", "ms", await DagCost.ExecutorMsAsync(spawns, dir));
-        var engine = await CascadeInProcessAsync(chain, detail, new NoopExecutor(), "noop_commits");
+        report.Record("cost per job: ProcessExecutor [true] (pipes, log file, exit)", "ms", await DagCost.ExecutorMsAsync(spawns, dir, d => new ProcessExecutor(d)));
+        if (PosixSpawnExecutor.UnsupportedReason is null)
+        {
+            report.Record("cost per job: PosixSpawnExecutor [true] (log file as stdout/stderr, no pipes, exit)", "ms", await DagCost.ExecutorMsAsync(spawns, dir, d => new PosixSpawnExecutor(d)));
+        }
+        var engine = await CascadeInProcessAsync(chain, detail, _ => new NoopExecutor(), "noop_commits");
         report.Record($"cost per job: engine alone, {chain.Name}, no-op executor", "ms", engine * 1000 / chain.Executed);
         report.Record($"cost per job: commits per job, {chain.Name}", string.Empty, (double)detail["noop_commits"]!.GetValue<long>() / chain.Executed);
         report.RunDetails.Add(detail);
@@ -194,15 +199,12 @@ internal static class DagScenario
     }
 
     /// <summary>The engine in-process, already Ready: first go marker renamed in → last job succeeded; returns seconds.</summary>
-    private static async Task<double> CascadeInProcessAsync(DagShape shape, JsonObject detail, IExecutor executor, string commitsKey)
+    private static async Task<double> CascadeInProcessAsync(DagShape shape, JsonObject detail, Func<string, IExecutor> create, string commitsKey)
     {
         using var dir = Workdir.Create(Name);
         dir.WritePipeline(shape.Jobs);
         var pipeline = EngineHost.Load(dir.PipelineFile);
-        if (executor is ProcessExecutor)
-        {
-            executor = new ProcessExecutor(dir.Root);
-        }
+        var executor = create(dir.Root);
 
         var done = 0;
         var end = 0L;

@@ -29,11 +29,12 @@ internal static class ReactionScenario
         var baseline = o.Quick ? 20 : 200;
         var report = new ScenarioReport(Name, "Reaction latency", $$"""
             Pipeline `src: {run: external}`, `dst: {after: [src], run: {command: [true]} }`, engine in-process
-            (FolderMarkerStore watching the folder, SqliteRunStore on disk, ProcessExecutor), max-parallel {{MaxParallel}}
+            (FolderMarkerStore watching the folder, SqliteRunStore on disk, the executor `cascade run` picks: parameter
+            'executor'), max-parallel {{MaxParallel}}
             (so a burst of {{burstSize}} never waits for a slot). Each event is a new daily partition (consecutive days from
             2000-01-01): the bench writes src__DAY.done.tmp, takes Stopwatch.GetTimestamp() and renames it to src__DAY.done.
-            'started' = SchedulerService.AttemptStarted for dst DAY (raised by ProcessExecutor right after Process.Start
-            returned, i.e. after exec); 'committed' = RunChanged 'started' for dst DAY (raised after the batch's SQLite
+            'started' = SchedulerService.AttemptStarted for dst DAY (raised by the executor right after posix_spawn or
+            Process.Start returned, i.e. after exec); 'committed' = RunChanged 'started' for dst DAY (raised after the batch's SQLite
             commit, before the process is started). {{warmup}} warm-up events per run are not counted. Steady: {{steady}} events,
             each written {{Interval.TotalMilliseconds:0}} ms after the previous one and not before the previous one's process
             started. Bursts: {{bursts}} bursts of {{burstSize}} renames back to back; the next burst starts after every dst of
@@ -48,6 +49,7 @@ internal static class ReactionScenario
         report.Parameters["warmup_events"] = warmup;
         report.Parameters["interval_ms"] = Interval.TotalMilliseconds;
         report.Parameters["max_parallel"] = MaxParallel;
+        report.Parameters["executor"] = EngineHost.DefaultExecutor(Path.GetTempPath()).GetType().Name;
 
         for (var run = 1; run <= o.Runs; run++)
         {
@@ -69,7 +71,7 @@ internal static class ReactionScenario
         var startedSignal = Enumerable.Range(0, total).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
         var succeeded = 0;
 
-        await using var host = await EngineHost.StartAsync(dir, pipeline, new ProcessExecutor(dir.Root), MaxParallel, service =>
+        await using var host = await EngineHost.StartAsync(dir, pipeline, EngineHost.DefaultExecutor(dir.Root), MaxParallel, service =>
         {
             service.AttemptStarted += a =>
             {

@@ -173,7 +173,7 @@ internal static class ScaleScenario
         var hostStart = Stopwatch.GetTimestamp();
         long ready;
         long commits;
-        await using (var host = await EngineHost.StartAsync(dir, pipeline, new ProcessExecutor(dir.Root), 8, service =>
+        await using (var host = await EngineHost.StartAsync(dir, pipeline, EngineHost.DefaultExecutor(dir.Root), 8, service =>
         {
             service.RunChanged += change =>
             {

@@ -1,6 +1,7 @@
 using Cascade.Core.Pipelines;
 using Cascade.Core.Scheduling;
 using Cascade.Engine.Executors;
+using Cascade.Engine.Executors.Process;
 using Cascade.Engine.Markers.Folder;
 using Cascade.Engine.Pipelines;
 using Cascade.Engine.Runtime;
@@ -34,6 +35,10 @@ internal sealed class EngineHost : IAsyncDisposable
         var result = PipelineLoader.LoadFile(file);
         return result.Pipeline ?? throw new InvalidOperationException($"generated pipeline {file} is invalid:\n{string.Join('\n', result.Errors)}");
     }
+
+    /// <summary>The executor <c>cascade run</c> would pick here (posix_spawn on Linux; <c>CASCADE_EXECUTOR</c> chooses).</summary>
+    public static IExecutor DefaultExecutor(string workingDirectory) =>
+        CommandExecutors.Create(workingDirectory, null, Environment.GetEnvironmentVariable);
 
     public static FolderMarkerStore MarkersOf(Workdir dir, Pipeline pipeline) =>
         new(Path.Combine(dir.Root, pipeline.Definition.MarkerFolder), pipeline.Definition.Layout, TimeProvider.System, NullLogger.Instance);

@@ -3,7 +3,6 @@ using System.Globalization;
 using Cascade.Cli.Output;
 using Cascade.Core.Pipelines;
 using Cascade.Core.Scheduling;
-using Cascade.Engine.Executors.Process;
 using Cascade.Engine.Runtime;
 using Cascade.Engine.State;
 using Microsoft.Extensions.Logging;
@@ -80,7 +79,7 @@ internal static class BackfillCommand
     {
         var logger = new ConsoleLog();
         var options = new EngineOptions { UntilIdle = true, LogDirectory = ws.LogDirectory, RescanInterval = ws.Pipeline.Definition.RescanInterval };
-        using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(TimeProvider.System, logger), new ProcessExecutor(ws.BaseDirectory, ws.StatePath), TimeProvider.System, logger, doorbell: doorbell);
+        using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(TimeProvider.System, logger), ws.Executor(), TimeProvider.System, logger, doorbell: doorbell);
         var tally = before;
         service.RunChanged += change =>
         {

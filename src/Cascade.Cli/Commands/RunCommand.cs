@@ -4,7 +4,6 @@ using Cascade.Cli.Output;
 using Cascade.Core.Model;
 using Cascade.Core.Scheduling;
 using Cascade.Engine.Alerts;
-using Cascade.Engine.Executors.Process;
 using Cascade.Engine.Runtime;
 using Cascade.Web;
 
@@ -93,7 +92,7 @@ internal static class RunCommand
             }
 
             await using var alerts = new AlertDispatcher(sinks, new AlertDeliveryOptions(), time, logger, metrics);
-            using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(time, logger), new ProcessExecutor(ws.BaseDirectory, ws.StatePath), time, logger, alerts, doorbell: lockFile, metrics: metrics);
+            using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(time, logger), ws.Executor(), time, logger, alerts, doorbell: lockFile, metrics: metrics);
             running = service;
             var printer = new RunPrinter(parse.GetValue(quiet), time);
             service.RunChanged += printer.OnChanged;

@@ -67,7 +67,7 @@ internal sealed class AlertedScheduler : IAsyncDisposable
         var dispatcher = new AlertDispatcher(sinks, delivery ?? FastDelivery, TimeProvider.System, logger);
         var store = await SqliteRunStore.OpenAsync(pipeline.StatePath, TimeProvider.System);
         var options = new EngineOptions { LogDirectory = pipeline.LogDirectory, MaxParallel = 8, ShutdownGrace = TimeSpan.FromSeconds(10) };
-        var service = new SchedulerService(pipeline.Pipeline, options, store, pipeline.Markers, new ProcessExecutor(pipeline.Dir), TimeProvider.System, logger, dispatcher);
+        var service = new SchedulerService(pipeline.Pipeline, options, store, pipeline.Markers, CommandExecutors.Create(pipeline.Dir, null, Environment.GetEnvironmentVariable), TimeProvider.System, logger, dispatcher);
         var scheduler = new AlertedScheduler(http, store, service, dispatcher);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         service.Ready += () => ready.TrySetResult();

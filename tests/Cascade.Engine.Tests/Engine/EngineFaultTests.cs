@@ -40,7 +40,7 @@ public sealed class EngineFaultTests
             new EngineOptions { LogDirectory = p.LogDirectory, MaxParallel = 4 },
             store,
             p.Markers,
-            new ProcessExecutor(p.Dir),
+            CommandExecutors.Create(p.Dir, null, Environment.GetEnvironmentVariable),
             TimeProvider.System,
             NullLogger.Instance);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -72,7 +72,7 @@ public sealed class EngineFaultTests
                 new EngineOptions { LogDirectory = p.LogDirectory, MaxParallel = 4, UntilIdle = true },
                 store,
                 p.Markers,
-                new ProcessExecutor(p.Dir),
+                CommandExecutors.Create(p.Dir, null, Environment.GetEnvironmentVariable),
                 TimeProvider.System,
                 NullLogger.Instance);
             await Assert.ThrowsAsync<IOException>(() => service.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
@@ -96,7 +96,7 @@ public sealed class EngineFaultTests
             new EngineOptions { LogDirectory = p.LogDirectory, InboxInterval = TimeSpan.FromMilliseconds(20) },
             store,
             p.Markers,
-            new ProcessExecutor(p.Dir),
+            CommandExecutors.Create(p.Dir, null, Environment.GetEnvironmentVariable),
             TimeProvider.System,
             NullLogger.Instance);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -127,7 +127,7 @@ public sealed class EngineFaultTests
                 new EngineOptions { LogDirectory = p.LogDirectory, MaxParallel = 4, UntilIdle = true },
                 store,
                 markers,
-                new ProcessExecutor(p.Dir, p.StatePath),
+                CommandExecutors.Create(p.Dir, p.StatePath, Environment.GetEnvironmentVariable),
                 TimeProvider.System,
                 NullLogger.Instance);
             await p.WriteMarkerAsync("src", "20190312");

@@ -35,7 +35,7 @@ public sealed class LostNotificationTests
             new EngineOptions { LogDirectory = p.LogDirectory, MaxParallel = 4, RescanInterval = TimeSpan.FromMilliseconds(300) },
             store,
             new DeafMarkers(p.Markers),
-            new ProcessExecutor(p.Dir, p.StatePath),
+            CommandExecutors.Create(p.Dir, p.StatePath, Environment.GetEnvironmentVariable),
             TimeProvider.System,
             NullLogger.Instance);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

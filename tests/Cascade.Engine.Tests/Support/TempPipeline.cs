@@ -67,7 +67,7 @@ internal sealed class TempPipeline : IAsyncDisposable
         var options = new EngineOptions { LogDirectory = LogDirectory, MaxParallel = 8, ShutdownGrace = TimeSpan.FromSeconds(10) };
         options = configure?.Invoke(options) ?? options;
         var store = await SqliteRunStore.OpenAsync(StatePath, TimeProvider.System);
-        var service = new SchedulerService(Pipeline, options, store, Markers, new ProcessExecutor(Dir, StatePath), TimeProvider.System, NullLogger.Instance, doorbell: doorbell);
+        var service = new SchedulerService(Pipeline, options, store, Markers, CommandExecutors.Create(Dir, StatePath, Environment.GetEnvironmentVariable), TimeProvider.System, NullLogger.Instance, doorbell: doorbell);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         service.Ready += () => ready.TrySetResult();
         var stop = new CancellationTokenSource();
@@ -104,7 +104,7 @@ internal sealed class TempPipeline : IAsyncDisposable
                 new EngineOptions { LogDirectory = LogDirectory, MaxParallel = maxParallel, UntilIdle = true },
                 store,
                 Markers,
-                new ProcessExecutor(Dir, StatePath),
+                CommandExecutors.Create(Dir, StatePath, Environment.GetEnvironmentVariable),
                 TimeProvider.System,
                 NullLogger.Instance);
             await service.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));

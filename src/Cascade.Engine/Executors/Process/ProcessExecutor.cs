@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Text.Json;
 using Cascade.Core.Scheduling;
 using SystemProcess = System.Diagnostics.Process;
 using ProcessStartInfo = System.Diagnostics.ProcessStartInfo;
@@ -7,7 +6,7 @@ using ProcessStartInfo = System.Diagnostics.ProcessStartInfo;
 namespace Cascade.Engine.Executors.Process;
 
 /// <summary>
-/// Runs a command as a child process, never through a shell: the rendered argv goes to
+/// Runs a command as a child process through <see cref="System.Diagnostics.Process"/>, never through a shell: the rendered argv goes to
 /// <see cref="ProcessStartInfo.ArgumentList"/>. The working directory is the pipeline's folder; a
 /// relative program path (one with a '/') is resolved against it. Output (stdout and stderr,
 /// interleaved by line) goes to the attempt's log file within <see cref="LogFlushInterval"/> of
@@ -15,6 +14,9 @@ namespace Cascade.Engine.Executors.Process;
 /// <para><c>stateIdentity</c> identifies the scheduler's state (its full path): every command is
 /// tagged with it, so that a later scheduler of the same state can end what a dead one left
 /// running (<see cref="EndOrphansAsync"/>, ADR 7). Null: untagged, and nothing is ended.</para>
+/// <para>The portable executor: on Linux <see cref="PosixSpawnExecutor"/> starts commands more cheaply
+/// (no pipes, no reader threads), and this one is the fallback where that cannot run (ADR 13,
+/// <see cref="CommandExecutors"/>).</para>
 /// </summary>
 public sealed class ProcessExecutor(string workingDirectory, string? stateIdentity = null) : IExecutor
 {
@@ -37,13 +39,7 @@ public sealed class ProcessExecutor(string workingDirectory, string? stateIdenti
 
     public async Task<AttemptOutcome> ExecuteAsync(Activation activation, AttemptContext context, CancellationToken kill)
     {
-        var program = activation.Argv[0];
-        if (program.Contains('/', StringComparison.Ordinal) && !Path.IsPathRooted(program))
-        {
-            program = Path.GetFullPath(Path.Combine(WorkingDirectory, program));
-        }
-
-        var info = new ProcessStartInfo(program)
+        var info = new ProcessStartInfo(CommandSetup.FileName(activation, WorkingDirectory))
         {
             WorkingDirectory = WorkingDirectory,
             UseShellExecute = false,
@@ -56,17 +52,9 @@ public sealed class ProcessExecutor(string workingDirectory, string? stateIdenti
             info.ArgumentList.Add(arg);
         }
 
-        foreach (var (name, value) in activation.Values)
+        foreach (var (name, value) in CommandSetup.Variables(activation, context, _tag))
         {
-            info.Environment["CASCADE_" + name.ToUpperInvariant()] = value;
-        }
-
-        info.Environment["CASCADE_MARKER"] = context.MarkerLocation;
-        info.Environment["CASCADE_PARAMS"] = activation.Params.Count == 0 ? "{}" : JsonSerializer.Serialize(activation.Params, EngineJson.Default.IReadOnlyDictionaryStringString);
-        info.Environment["CASCADE_ATTEMPT"] = activation.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (_tag is not null)
-        {
-            info.Environment[OrphanProcesses.Variable] = _tag; // inherited by everything the command starts
+            info.Environment[name] = value;
         }
 
         // The process starts first; its log file is created right after (the output waits in the
