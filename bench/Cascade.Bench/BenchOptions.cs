@@ -5,7 +5,7 @@ namespace Cascade.Bench;
 /// <summary>The command line: <c>[--quick] [--runs N] [--out FILE] [--only NAME[,NAME]] [--keep] [--cascade PATH]</c>.</summary>
 internal sealed record BenchOptions
 {
-    public static readonly string[] Scenarios = ["reaction", "throughput", "dag", "scale", "idle", "request"];
+    public static readonly string[] Scenarios = ["reaction", "throughput", "dag", "scale", "idle", "request", "sse"];
 
     public const string Usage = """
         Cascade.Bench: end-to-end benchmarks of the Cascade scheduler (method: docs/performance.md)
@@ -15,10 +15,11 @@ internal sealed record BenchOptions
           --quick            every scenario shrunk to a few seconds (CI smoke run; figures are not comparable)
           --runs N           runs per scenario; the table shows the median (default 3; 1 with --quick)
           --out FILE         where the JSON goes (default bench-results.json)
-          --only NAME[,NAME] only these scenarios: reaction, throughput, dag, scale, idle, request
+          --only NAME[,NAME] only these scenarios: reaction, throughput, dag, scale, idle, request, sse
           --keep             keep the generated temp folders (their paths are printed)
-          --cascade PATH     dag: also measure this cascade as a whole process: a binary (the Native AOT one:
-                             scripts/aot-publish.sh prints its path) or a dll (run with dotnet)
+          --cascade PATH     dag: also measure this cascade as a whole process; sse: measure it instead of the
+                             JIT build: a binary (the Native AOT one: scripts/aot-publish.sh prints its path)
+                             or a dll (run with dotnet)
         """;
 
     public bool Quick { get; init; }

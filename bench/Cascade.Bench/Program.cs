@@ -53,6 +53,7 @@ var scenarios = new (string Name, Func<Task<ScenarioReport>> Run)[]
     (ScaleScenario.Name, () => ScaleScenario.RunAsync(options)),
     (IdleScenario.Name, () => IdleScenario.RunAsync(options)),
     (RequestScenario.Name, () => RequestScenario.RunAsync(options)),
+    (SseScenario.Name, () => SseScenario.RunAsync(options)),
 };
 foreach (var (name, run) in scenarios.Where(s => options.Selected(s.Name)))
 {

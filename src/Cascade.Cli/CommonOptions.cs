@@ -26,6 +26,9 @@ internal static class CommonOptions
 
     public static Option<bool> Json() => new("--json") { Description = "Print JSON for scripts (a stable format)" };
 
+    /// <summary><c>--json</c>, saying what it prints (the shape the HTTP API gives).</summary>
+    public static Option<bool> Json(string what) => new("--json") { Description = $"Print JSON for scripts (a stable format): {what}" };
+
     public static Option<string[]> KeyValues(string name, string description) => new(name)
     {
         Description = description,

@@ -11,7 +11,7 @@ namespace Cascade.EndToEnd.Tests;
 /// </summary>
 public sealed class BenchSmokeTests : IDisposable
 {
-    private static readonly string[] _scenarios = ["reaction", "throughput", "dag", "scale", "idle", "request"];
+    private static readonly string[] _scenarios = ["reaction", "throughput", "dag", "scale", "idle", "request", "sse"];
 
     /// <summary>A hang guard only: the quick run normally takes seconds.</summary>
     private static readonly TimeSpan _hangGuard = TimeSpan.FromMinutes(10);

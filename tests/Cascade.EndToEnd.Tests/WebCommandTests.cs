@@ -70,6 +70,39 @@ public sealed class WebCommandTests : IDisposable
         (await serve.WaitForExitAsync(TimeSpan.FromSeconds(30))).AssertExitCode(0);
     }
 
+    [Fact]
+    public async Task Serve_streams_the_changes_a_separate_run_process_commits_to_the_state()
+    {
+        (await CascadeCli.RunAsync(_ws.Root, "init", "demo")).AssertExitCode(0);
+        (await CascadeCli.RunAsync(Demo, "run", "--until-idle", "-q")).AssertExitCode(0);
+        var port = FreePort();
+        await using var serve = CascadeCli.Start(Demo, "serve", "--urls", $"http://127.0.0.1:{port}");
+        await serve.WaitForOutputAsync(o => o.Contains("HTTP API on", StringComparison.Ordinal), "the API to listen", TimeSpan.FromSeconds(30));
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        await using var events = await SseClient.ConnectAsync(http, "/api/events");
+
+        // Another process changes the state: a marker of the external job, then a scheduler run.
+        (await CascadeCli.RunAsync(Demo, "done", "game_logs", "20190313")).AssertExitCode(0);
+        (await CascadeCli.RunAsync(Demo, "run", "--until-idle", "-q")).AssertExitCode(0);
+
+        var seen = new List<string>();
+        var ids = new List<long>();
+        while (!seen.Contains("bi_import 20190313 succeeded"))
+        {
+            var e = await events.NextAsync(TimeSpan.FromSeconds(10)); // serve polls the state every 0.5 s
+            Assert.Equal("run", e.Event);
+            ids.Add(e.Id);
+            seen.Add($"{e.Data.GetProperty("job").GetString()} {e.Data.GetProperty("partition").GetString()} {e.Data.GetProperty("state").GetString()}");
+        }
+
+        Assert.Equal("game_logs 20190313 succeeded", seen[0]); // the external job's run, seen done by its marker
+        Assert.Contains("payments 2019031323 succeeded", seen);
+        Assert.Equal(ids.Order(), ids);
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        await serve.TerminateAsync();
+        (await serve.WaitForExitAsync(TimeSpan.FromSeconds(30))).AssertExitCode(0);
+    }
+
     private static string Normal(string json) => Compact(System.Text.Json.JsonDocument.Parse(json).RootElement);
 
     /// <summary>The JSON without layout or escaping differences: what the two front doors must agree on.</summary>

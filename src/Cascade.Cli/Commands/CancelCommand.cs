@@ -1,6 +1,8 @@
 using System.CommandLine;
+using Cascade.Cli.Output;
 using Cascade.Core.Model;
 using Cascade.Core.Scheduling;
+using Cascade.Engine.Reports;
 using Cascade.Engine.Runtime;
 using Cascade.Engine.State;
 
@@ -21,9 +23,10 @@ internal static class CancelCommand
         var partition = new Argument<string?>("PARTITION[..PARTITION]") { Description = "A partition or an inclusive range, e.g. 20190312 or 2019-03-13..2019-12-31", Arity = ArgumentArity.ZeroOrOne };
         var backfill = new Option<string?>("--backfill", "-b") { Description = "Cancel a whole backfill by its id (printed by `cascade backfill`)" };
         var dryRun = new Option<bool>("--dry-run", "-n") { Description = "Print what would be cancelled and change nothing" };
+        var json = CommonOptions.Json("the plan (and the request), as POST /api/cancel answers");
         var command = new Command("cancel", "Cancel a backfill, a run or a range of runs: waiting and queued work is dropped and running commands are killed (the runs end failed, reason \"cancelled\")")
         {
-            job, partition, backfill, dryRun,
+            job, partition, backfill, dryRun, json,
         };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async () =>
         {
@@ -46,14 +49,40 @@ internal static class CancelCommand
             await using var store = await ws.OpenStateAsync(TimeProvider.System, ct);
             var desk = ws.Desk(TimeProvider.System);
             var plan = await desk.PlanCancelAsync(store, id, key, to, ct);
-            PrintPlan(plan.What, plan.Targets);
+            var asJson = parse.GetValue(json);
             if (parse.GetValue(dryRun))
             {
+                if (asJson)
+                {
+                    JsonOut.Write(w =>
+                    {
+                        w.WriteStartObject();
+                        CancelPlanJson.WriteMembers(w, plan.What, plan.Targets, dryRun: true);
+                        w.WriteEndObject();
+                    });
+                    return 0;
+                }
+
+                PrintPlan(plan.What, plan.Targets);
                 Console.WriteLine("dry run: nothing was changed.");
                 return 0;
             }
 
             var request = await desk.CancelAsync(store, plan, ct);
+            if (asJson)
+            {
+                var running = SchedulerLock.IsHeld(ws.StatePath);
+                JsonOut.Write(w =>
+                {
+                    w.WriteStartObject();
+                    CancelPlanJson.WriteRequestMembers(w, request, running);
+                    CancelPlanJson.WriteMembers(w, plan.What, plan.Targets, dryRun: false);
+                    w.WriteEndObject();
+                });
+                return 0;
+            }
+
+            PrintPlan(plan.What, plan.Targets);
             var what = plan.What;
             Console.WriteLine($"cancel requested (request {request}) for {what}: a running `cascade run` applies it at once (within a second at the latest), otherwise the next `cascade run` does.");
             return 0;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Cascade.Cli.Output;
+using Cascade.Engine.Reports;
 using Cascade.Engine.State;
 
 namespace Cascade.Cli.Commands;
@@ -12,7 +13,8 @@ internal static class HistoryCommand
         var job = CommonOptions.JobArgument();
         var partition = CommonOptions.PartitionArgument();
         var events = new Option<bool>("--events") { Description = "Also print every recorded change" };
-        var command = new Command("history", "Every generation and attempt of a run: times, exit codes, and who asked (schedule, marker, trigger, replay, backfill)") { job, partition, events };
+        var json = CommonOptions.Json("the run's details with every generation, attempt and recorded change, as GET /api/runs/JOB/PARTITION answers them");
+        var command = new Command("history", "Every generation and attempt of a run: times, exit codes, and who asked (schedule, marker, trigger, replay, backfill)") { job, partition, events, json };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async () =>
         {
             var ws = Workspace.Load(parse.GetValue(CommonOptions.File)!);
@@ -22,6 +24,13 @@ internal static class HistoryCommand
             if (generations.Count == 0)
             {
                 throw new CliException($"no run of {key} yet (see `cascade why {key.Job} {key.Partition.Key}`)");
+            }
+
+            if (parse.GetValue(json))
+            {
+                var details = await RunDetails.ReadAsync(ws.Pipeline, key, store, ws.Markers(TimeProvider.System), ct);
+                JsonOut.Write(w => RunDetailsJson.Write(w, details, ws.Pipeline));
+                return 0;
             }
 
             var attempts = await store.GetAttemptsAsync(key, ct);

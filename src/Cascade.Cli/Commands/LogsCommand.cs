@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
+using Cascade.Cli.Output;
 using Cascade.Core.Model;
 using Cascade.Core.Scheduling;
+using Cascade.Engine.Reports;
 using Cascade.Engine.Runtime;
 using Cascade.Engine.State;
 
@@ -23,11 +25,17 @@ internal static class LogsCommand
         var attempt = new Option<int?>("--attempt", "-a") { Description = "Which attempt (default: the latest of the generation)" };
         var generation = new Option<int?>("--generation") { Description = "Which generation (default: the latest; `cascade history` lists them)" };
         var follow = new Option<bool>("--follow") { Description = "Keep printing output as it comes until the attempt ends (without a running scheduler: stop at the end of the file)" };
-        var command = new Command("logs", "Print a run's output (stdout and stderr of one attempt), also while it runs") { job, partition, attempt, generation, follow };
+        var json = CommonOptions.Json("the attempt's metadata instead of its output, as an element of `attempts` of GET /api/runs/JOB/PARTITION");
+        var command = new Command("logs", "Print a run's output (stdout and stderr of one attempt), also while it runs") { job, partition, attempt, generation, follow, json };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async () =>
         {
             var ws = Workspace.Load(parse.GetValue(CommonOptions.File)!);
             var key = ws.Key(parse.GetValue(job)!, parse.GetValue(partition)!);
+            if (parse.GetValue(json) && parse.GetValue(follow))
+            {
+                throw new CliException("--json prints the attempt's metadata, --follow its output: give one of them");
+            }
+
             await using var store = await ws.OpenStateForReadingAsync(TimeProvider.System, ct);
             var generations = await store.QueryRunsAsync(new RunQuery { Job = key.Job, Partition = key.Partition.Key, AllGenerations = true }, ct);
             if (generations.Count == 0)
@@ -57,6 +65,12 @@ internal static class LogsCommand
             if (!File.Exists(path) && !live)
             {
                 throw new CliException($"attempt {n} of {key.Job} {key.Partition.Key} (generation {g}) never started, so it has no output: {await WhyNotStartedAsync(store, key, g, n, run, ct)}");
+            }
+
+            if (parse.GetValue(json))
+            {
+                JsonOut.Write(w => RunDetailsJson.WriteAttempt(w, key, g, n, record));
+                return 0;
             }
 
             await Console.Error.WriteLineAsync($"== {key.Job} {key.Partition.Key} generation {g} attempt {n} of {run.Attempt} ({(live ? "running" : Ending(record))}) — {Workspace.Relative(path)}");

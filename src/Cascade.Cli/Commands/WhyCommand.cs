@@ -15,13 +15,21 @@ internal static class WhyCommand
     {
         var job = CommonOptions.JobArgument();
         var partition = CommonOptions.PartitionArgument();
-        var command = new Command("why", "Explain why a run is (not) running: each input done or missing, attempts, retries") { job, partition };
+        var json = CommonOptions.Json("the run's details, as GET /api/runs/JOB/PARTITION answers them");
+        var command = new Command("why", "Explain why a run is (not) running: each input done or missing, attempts, retries") { job, partition, json };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(async () =>
         {
             var ws = Workspace.Load(parse.GetValue(CommonOptions.File)!);
             var key = ws.Key(parse.GetValue(job)!, parse.GetValue(partition)!);
             await using var store = await ws.OpenStateForReadingAsync(TimeProvider.System, ct);
             var markers = ws.Markers(TimeProvider.System);
+            if (parse.GetValue(json))
+            {
+                var details = await RunDetails.ReadAsync(ws.Pipeline, key, store, markers, ct);
+                JsonOut.Write(w => RunDetailsJson.Write(w, details, ws.Pipeline));
+                return 0;
+            }
+
             foreach (var line in await ExplainAsync(ws.Pipeline, key, store, markers, ct))
             {
                 Console.WriteLine(line);

@@ -2,7 +2,7 @@ namespace Cascade.Engine.State;
 
 /// <summary>
 /// What readers of the state need beyond <see cref="IRunStore"/>: counts by job and state, the
-/// change feed (the <c>events</c> history in commit order, for live streams that resume by id),
+/// change feed (every committed change of a run in change-number order, for live streams that resume by id),
 /// and how a request fares. Read-only; safe beside a running scheduler.
 /// </summary>
 public interface IStateQueries
@@ -22,8 +22,13 @@ public interface IStateQueries
 
 public sealed record RunCount(string Job, string State, long Count);
 
-/// <summary>One committed change of a run, as the <c>events</c> history holds it; <see cref="Id"/> grows with every commit.</summary>
-public sealed record RunChange(long Id, DateTimeOffset At, string Job, string Partition, int Generation, int Attempt, string State, string Event, string? Detail);
+/// <summary>
+/// One committed change of a run: a line of its history, or its first sighting already done by its
+/// marker (which has no history line, ADR 14). <see cref="Id"/> is its change number, which grows
+/// with every commit; <see cref="ActivatedAt"/> and <see cref="FinishedAt"/> are the run's as of
+/// this change (null in lines written before schema version 2).
+/// </summary>
+public sealed record RunChange(long Id, DateTimeOffset At, string Job, string Partition, int Generation, int Attempt, string State, string Event, string? Detail, DateTimeOffset? ActivatedAt, DateTimeOffset? FinishedAt);
 
 /// <summary>A request and whether a scheduler has taken it (its effects are then committed).</summary>
 public sealed record RequestStatus(long Id, string Kind, string? Job, string? Partition, DateTimeOffset At, DateTimeOffset? TakenAt);

@@ -1,4 +1,4 @@
-using System.Globalization;
+using Cascade.Engine.Reports;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -13,14 +13,11 @@ internal static class Accepted
 {
     public static Task WriteAsync(HttpContext context, ApiContext api, long id, Action<Utf8JsonWriter> more)
     {
-        var url = "/api/requests/" + id.ToString(CultureInfo.InvariantCulture);
-        context.Response.Headers.Location = url;
+        context.Response.Headers.Location = CancelPlanJson.RequestUrl(id);
         return JsonReply.WriteAsync(context, StatusCodes.Status202Accepted, w =>
         {
             w.WriteStartObject();
-            w.WriteNumber("request", id);
-            w.WriteString("url", url);
-            w.WriteBoolean("scheduler_running", api.SchedulerRuns);
+            CancelPlanJson.WriteRequestMembers(w, id, api.SchedulerRuns);
             more(w);
             w.WriteEndObject();
         });

@@ -1,4 +1,5 @@
 using Cascade.Core.Model;
+using Cascade.Engine.Reports;
 using Cascade.Engine.Requests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -44,22 +45,7 @@ internal static class CancelApi
         await using (store)
         {
             var plan = await api.Desk.PlanCancelAsync((Engine.State.IRunStore?)store ?? api.Reader, backfill, key, to, ct);
-            void Targets(System.Text.Json.Utf8JsonWriter w)
-            {
-                w.WriteString("what", plan.What);
-                w.WriteBoolean("dry_run", dryRun);
-                w.WriteStartArray("runs");
-                foreach (var run in plan.Targets)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("job", run.Key.Job);
-                    w.WriteString("partition", run.Key.Partition.Key);
-                    w.WriteString("state", Core.Scheduling.RunStates.Name(run.State));
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
-            }
+            void Targets(System.Text.Json.Utf8JsonWriter w) => CancelPlanJson.WriteMembers(w, plan.What, plan.Targets, dryRun);
 
             if (dryRun)
             {

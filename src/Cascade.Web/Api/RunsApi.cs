@@ -98,73 +98,8 @@ internal static class RunsApi
     {
         var api = context.RequestServices.GetRequiredService<ApiContext>();
         var key = Query.Key(context, api.Pipeline);
-        var ct = context.RequestAborted;
-        var generations = await api.Reader.QueryRunsAsync(new RunQuery { Job = key.Job, Partition = key.Partition.Key, AllGenerations = true }, ct);
-        var run = generations.Count > 0 ? generations[^1] : null;
-        var attempts = await api.Reader.GetAttemptsAsync(key, ct);
-        var inputs = await InputReport.ExplainAsync(api.Pipeline, key, api.Reader, api.Options.Markers, ct);
-        var self = $"/api/runs/{Uri.EscapeDataString(key.Job)}/{key.Partition.Key}";
-        await JsonReply.OkAsync(context, w =>
-        {
-            w.WriteStartObject();
-            w.WriteString("job", key.Job);
-            w.WriteString("partition", key.Partition.Key);
-            w.WritePropertyName("run");
-            if (run is null)
-            {
-                w.WriteNullValue();
-            }
-            else
-            {
-                RunJson.Write(w, run, api.Pipeline.DeadlineOf(key));
-            }
-
-            w.WriteStartArray("inputs");
-            foreach (var input in inputs)
-            {
-                w.WriteStartObject();
-                w.WriteString("job", input.Input.Key.Job);
-                w.WriteString("partition", input.Input.Key.Partition.Key);
-                w.WriteNumber("offset", input.Input.Dependency.Offset);
-                w.WriteBoolean("met", input.Met);
-                w.WriteString("why", input.Why);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteStartArray("attempts");
-            foreach (var a in attempts)
-            {
-                w.WriteStartObject();
-                w.WriteNumber("generation", a.Generation);
-                w.WriteNumber("attempt", a.Attempt);
-                RunJson.Time(w, "started_at", a.StartedAt);
-                RunJson.Time(w, "finished_at", a.FinishedAt);
-                if (a.ExitCode is { } code)
-                {
-                    w.WriteNumber("exit_code", code);
-                }
-                else
-                {
-                    w.WriteNull("exit_code");
-                }
-
-                w.WriteString("outcome", a.Outcome ?? (a.FinishedAt is null ? "running" : null));
-                w.WriteString("logs", $"{self}/logs?generation={a.Generation}&attempt={a.Attempt}");
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteStartArray("generations");
-            foreach (var g in generations)
-            {
-                RunJson.Write(w, g);
-            }
-
-            w.WriteEndArray();
-            w.WriteString("logs", self + "/logs");
-            w.WriteEndObject();
-        });
+        var details = await RunDetails.ReadAsync(api.Pipeline, key, api.Reader, api.Options.Markers, context.RequestAborted);
+        await JsonReply.OkAsync(context, w => RunDetailsJson.Write(w, details, api.Pipeline));
     }
 
     /// <summary>One attempt's output; while it runs (and a scheduler runs), streamed as it grows until the attempt ends.</summary>

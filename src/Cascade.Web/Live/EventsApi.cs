@@ -12,11 +12,12 @@ using Microsoft.Extensions.Hosting;
 namespace Cascade.Web.Live;
 
 /// <summary>
-/// <c>GET /api/events</c>: Server-Sent Events of run changes. Each event is one row of the state's
-/// change history (<c>events</c>), its id the row's id, which grows with every commit: a client that
-/// reconnects with <c>Last-Event-ID</c> (or <c>?after=</c>) gets every change after it, from the
-/// database, so none is lost whether the stream dropped, the server restarted or the change was made
-/// by another process. A new client without an id starts at the latest change.
+/// <c>GET /api/events</c>: Server-Sent Events of run changes (<c>event: run</c>). Each event is one
+/// committed change of a run (a history line, or a run first seen done by its marker), its id the
+/// change number, which grows with every commit (ADR 14): a client that reconnects with
+/// <c>Last-Event-ID</c> (or <c>?after=</c>) gets every change after it, from the database, so none
+/// is lost whether the stream dropped, the server restarted or the change was made by another
+/// process. A new client without an id starts at the latest change.
 /// </summary>
 internal static class EventsApi
 {
@@ -114,6 +115,8 @@ internal static class EventsApi
             w.WriteString("event", change.Event);
             w.WriteString("detail", change.Detail);
             RunJson.Time(w, "at", change.At);
+            RunJson.Time(w, "activated_at", change.ActivatedAt);
+            RunJson.Time(w, "finished_at", change.FinishedAt);
             w.WriteEndObject();
         }
 

@@ -191,7 +191,7 @@ internal sealed class ApiHost : IAsyncDisposable
         using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = StatePath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString()))
         {
             connection.Open();
-            foreach (var table in new[] { "meta", "runs", "attempts", "events", "cursors", "requests" })
+            foreach (var table in new[] { "meta", "runs", "attempts", "events", "seen_blocks", "cursors", "requests" })
             {
                 using var cmd = connection.CreateCommand();
                 cmd.CommandText = $"SELECT * FROM {table} ORDER BY 1, 2;";

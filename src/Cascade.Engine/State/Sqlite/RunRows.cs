@@ -33,12 +33,19 @@ internal static class RunRows
 
     /// <summary>
     /// Runs first seen already done by their marker (a cold start reads up to ~10^6 of them): only
-    /// the columns they use, many rows per statement.
+    /// the columns they use, many rows per statement, no history line. Each still gets a change
+    /// number (<c>seen_seq</c>, after <paramref name="lastSeq"/>, in key order) and the numbers are
+    /// returned as blocks, one per day touched: the change feed finds a block's runs by its
+    /// partition range (the primary key) and its numbers, without an index on them (ADR 14).
     /// </summary>
-    public static void InsertSeenDone(SqliteConnection connection, SqliteTransaction tx, IReadOnlyList<Run> unsorted)
+    public static List<(long First, long Last, string From, string To)> InsertSeenDone(SqliteConnection connection, SqliteTransaction tx, IReadOnlyList<Run> unsorted, long lastSeq)
     {
-        // In key order: appending to the B-tree instead of splitting pages all over it.
-        var runs = unsorted.OrderBy(r => r.Key.Partition).ThenBy(r => r.Key.Job, StringComparer.Ordinal).ToList();
+        // In key order, as the table stores it (text order of partition, job, generation):
+        // appending to the B-tree instead of splitting pages all over it, and a block's change
+        // numbers in the order a scan of its partition range reads them.
+        var runs = unsorted.Select(r => (Partition: r.Key.Partition.Key, Run: r))
+            .OrderBy(x => x.Partition, StringComparer.Ordinal).ThenBy(x => x.Run.Key.Job, StringComparer.Ordinal).ThenBy(x => x.Run.Generation).ToList();
+        var blocks = new List<(long First, long Last, string From, string To)>();
         SqliteCommand? full = null;
         try
         {
@@ -57,10 +64,20 @@ internal static class RunRows
 
                 for (var i = 0; i < count; i++)
                 {
-                    var run = runs[start + i];
-                    var p = i * 9;
+                    var (partition, run) = runs[start + i];
+                    var seq = lastSeq + start + i + 1;
+                    if (blocks.Count > 0 && string.CompareOrdinal(blocks[^1].From, 0, partition, 0, 8) == 0)
+                    {
+                        blocks[^1] = blocks[^1] with { Last = seq, To = partition };
+                    }
+                    else
+                    {
+                        blocks.Add((seq, seq, partition, partition));
+                    }
+
+                    var p = i * SeenDoneColumns;
                     cmd.Parameters[p].Value = run.Key.Job;
-                    cmd.Parameters[p + 1].Value = run.Key.Partition.Key;
+                    cmd.Parameters[p + 1].Value = partition;
                     cmd.Parameters[p + 2].Value = run.Generation;
                     cmd.Parameters[p + 3].Value = StateName(run.State);
                     cmd.Parameters[p + 4].Value = SqliteRunStore.Time(run.CreatedAt);
@@ -68,6 +85,7 @@ internal static class RunRows
                     cmd.Parameters[p + 6].Value = run.Cause ?? (object)DBNull.Value;
                     cmd.Parameters[p + 7].Value = run.Marker is { } m ? m.ToJson() : DBNull.Value;
                     cmd.Parameters[p + 8].Value = run.Warnings.Count == 0 ? "[]" : JsonSerializer.Serialize(run.Warnings, EngineJson.Default.IReadOnlyListString);
+                    cmd.Parameters[p + 9].Value = seq;
                 }
 
                 cmd.ExecuteNonQuery();
@@ -81,7 +99,11 @@ internal static class RunRows
         {
             full?.Dispose();
         }
+
+        return blocks;
     }
+
+    private const int SeenDoneColumns = 10;
 
     private static SqliteCommand SeenDoneCommand(SqliteConnection connection, SqliteTransaction tx, int rows)
     {
@@ -90,20 +112,20 @@ internal static class RunRows
         var values = new System.Text.StringBuilder();
         for (var i = 0; i < rows; i++)
         {
-            var p = i * 9;
+            var p = i * SeenDoneColumns;
             values.Append(i == 0 ? string.Empty : ",")
-                .Append(System.Globalization.CultureInfo.InvariantCulture, $"(@p{p},@p{p + 1},@p{p + 2},@p{p + 3},0,0,@p{p + 4},@p{p + 5},@p{p + 6},'{{}}','{{}}',@p{p + 7},@p{p + 8})");
-            for (var k = 0; k < 9; k++)
+                .Append(System.Globalization.CultureInfo.InvariantCulture, $"(@p{p},@p{p + 1},@p{p + 2},@p{p + 3},0,0,@p{p + 4},@p{p + 5},@p{p + 6},'{{}}','{{}}',@p{p + 7},@p{p + 8},@p{p + 9})");
+            for (var k = 0; k < SeenDoneColumns; k++)
             {
                 cmd.Parameters.Add(new SqliteParameter("@p" + (p + k).ToString(System.Globalization.CultureInfo.InvariantCulture), null));
             }
         }
 
         cmd.CommandText = $"""
-            INSERT INTO runs (job, partition, generation, state, attempt, failures, created_at, finished_at, cause, params, trigger_params, marker, warnings)
+            INSERT INTO runs (job, partition, generation, state, attempt, failures, created_at, finished_at, cause, params, trigger_params, marker, warnings, seen_seq)
             VALUES {values}
             ON CONFLICT (partition, job, generation) DO UPDATE SET
-                state = excluded.state, finished_at = excluded.finished_at, marker = excluded.marker, warnings = excluded.warnings;
+                state = excluded.state, finished_at = excluded.finished_at, marker = excluded.marker, warnings = excluded.warnings, seen_seq = excluded.seen_seq;
             """;
         cmd.Prepare();
         return cmd;

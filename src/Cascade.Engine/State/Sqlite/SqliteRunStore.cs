@@ -63,8 +63,8 @@ public sealed class SqliteRunStore : IRunStore, IStateQueries
                 }
 
                 await connection.DisposeAsync();
-                return found is null
-                    ? await OpenAsync(path, time, cancellationToken)
+                return found is null || SqliteSchema.CanMigrate(found)
+                    ? await OpenAsync(path, time, cancellationToken) // creates the schema or migrates it
                     : throw VersionMismatch(full, found);
             }
             catch (SqliteException e) when (SqliteErrors.MayReadOnly(e))
@@ -123,6 +123,18 @@ public sealed class SqliteRunStore : IRunStore, IStateQueries
                 if (found is null)
                 {
                     cmd.CommandText = "INSERT INTO meta (key, value) VALUES ('schema_version', $v);";
+                    cmd.Parameters.AddWithValue("$v", SqliteSchema.Version.ToString(CultureInfo.InvariantCulture));
+                    await cmd.ExecuteNonQueryAsync(cancellationToken);
+                }
+                else if (SqliteSchema.CanMigrate(found))
+                {
+                    for (var version = int.Parse(found, CultureInfo.InvariantCulture); version < SqliteSchema.Version; version++)
+                    {
+                        cmd.CommandText = SqliteSchema.Migrations[version];
+                        await cmd.ExecuteNonQueryAsync(cancellationToken);
+                    }
+
+                    cmd.CommandText = "UPDATE meta SET value = $v WHERE key = 'schema_version';";
                     cmd.Parameters.AddWithValue("$v", SqliteSchema.Version.ToString(CultureInfo.InvariantCulture));
                     await cmd.ExecuteNonQueryAsync(cancellationToken);
                 }
@@ -292,11 +304,15 @@ public sealed class SqliteRunStore : IRunStore, IStateQueries
         try
         {
             await using var tx = (SqliteTransaction)await _connection.BeginTransactionAsync(cancellationToken);
-            var (upsert, evt, start, finish, setCursor, dropCursor) = _commitStatements ??= CommitStatements.Create(_connection);
+            var (upsert, evt, start, finish, setCursor, dropCursor, lastSeq, block) = _commitStatements ??= CommitStatements.Create(_connection);
             foreach (var statement in _commitStatements.All)
             {
                 statement.Transaction = tx;
             }
+
+            // Every change gets the next change number (ADR 14): a history line its event id, a run
+            // first seen done its seen_seq. Read in the write transaction, so numbers only grow.
+            var seq = (long)lastSeq.ExecuteScalar()!;
 
             // A run changed several times in one batch (queued, then started) is written once, as it ended up.
             var last = new Dictionary<(Core.Model.RunKey, int), int>(changes.Count);
@@ -305,22 +321,35 @@ public sealed class SqliteRunStore : IRunStore, IStateQueries
                 last[(changes[i].Run.Key, changes[i].Run.Generation)] = i;
             }
 
+            // Runs first seen done first, many rows per statement: their change numbers come before
+            // those of the changes they caused in the same batch (runs made ready by the marker).
             var seenDone = new List<Run>();
+            for (var i = 0; i < changes.Count; i++)
+            {
+                if (changes[i].Quiet && last[(changes[i].Run.Key, changes[i].Run.Generation)] == i)
+                {
+                    seenDone.Add(changes[i].Run);
+                }
+            }
+
+            foreach (var (first, lastInBlock, from, to) in RunRows.InsertSeenDone(_connection, tx, seenDone, seq))
+            {
+                block.Parameters["$first"].Value = first;
+                block.Parameters["$last"].Value = lastInBlock;
+                block.Parameters["$from"].Value = from;
+                block.Parameters["$to"].Value = to;
+                block.ExecuteNonQuery();
+            }
+
+            seq += seenDone.Count;
             for (var i = 0; i < changes.Count; i++)
             {
                 var change = changes[i];
                 var run = change.Run;
-                if (last[(run.Key, run.Generation)] == i)
+                if (!change.Quiet && last[(run.Key, run.Generation)] == i)
                 {
-                    if (change.Quiet)
-                    {
-                        seenDone.Add(run); // written below, many rows per statement
-                    }
-                    else
-                    {
-                        RunRows.Bind(upsert, run);
-                        upsert.ExecuteNonQuery();
-                    }
+                    RunRows.Bind(upsert, run);
+                    upsert.ExecuteNonQuery();
                 }
 
                 var at = Time(EventTime(change));
@@ -330,7 +359,10 @@ public sealed class SqliteRunStore : IRunStore, IStateQueries
                 }
 
                 BindKey(evt, run);
+                evt.Parameters["$id"].Value = ++seq;
                 evt.Parameters["$at"].Value = at;
+                evt.Parameters["$activated_at"].Value = run.ActivatedAt is { } activated ? Time(activated) : DBNull.Value;
+                evt.Parameters["$finished_at"].Value = run.FinishedAt is { } finished ? Time(finished) : DBNull.Value;
                 evt.Parameters["$state"].Value = RunRows.StateName(run.State);
                 evt.Parameters["$event"].Value = change.Event;
                 evt.Parameters["$detail"].Value = (object?)change.Detail ?? DBNull.Value;
@@ -352,7 +384,6 @@ public sealed class SqliteRunStore : IRunStore, IStateQueries
                 }
             }
 
-            RunRows.InsertSeenDone(_connection, tx, seenDone);
             foreach (var cursor in cursors)
             {
                 var cmd = cursor.Value is null ? dropCursor : setCursor;
@@ -620,28 +651,120 @@ public sealed class SqliteRunStore : IRunStore, IStateQueries
             r => new RunCount(r.GetString(0), r.GetString(1), r.GetInt64(2)),
             cancellationToken);
 
-    public async ValueTask<IReadOnlyList<RunChange>> ChangesAfterAsync(long afterId, int limit, CancellationToken cancellationToken) =>
-        await ReadAsync(
-            "SELECT id, at, job, partition, generation, attempt, state, event, detail FROM events WHERE id > $after ORDER BY id LIMIT $limit;",
-            p =>
+    /// <summary>
+    /// The change feed (ADR 14): history lines by id, and runs first seen done by their block of
+    /// change numbers, merged in number order. Change numbers only grow from commit to commit and a
+    /// commit is seen whole, so a reader that resumes after a number misses none and repeats none.
+    /// </summary>
+    public async ValueTask<IReadOnlyList<RunChange>> ChangesAfterAsync(long afterId, int limit, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var result = new List<RunChange>();
+            var cursor = afterId;
+            await using var blocks = _connection.CreateCommand();
+            blocks.CommandText = "SELECT first_seq, last_seq, from_partition, to_partition FROM seen_blocks WHERE last_seq > $after ORDER BY last_seq LIMIT 1;";
+            var blockAfter = blocks.Parameters.Add("$after", SqliteType.Integer);
+            await using var events = _connection.CreateCommand();
+            events.CommandText = "SELECT id, at, job, partition, generation, attempt, state, event, detail, activated_at, finished_at FROM events WHERE id > $after AND id < $before ORDER BY id LIMIT $limit;";
+            var eventsAfter = events.Parameters.Add("$after", SqliteType.Integer);
+            var eventsBefore = events.Parameters.Add("$before", SqliteType.Integer);
+            var eventsLimit = events.Parameters.Add("$limit", SqliteType.Integer);
+            await using var seen = _connection.CreateCommand();
+            seen.CommandText = "SELECT seen_seq, created_at, job, partition, generation FROM runs WHERE partition >= $from AND partition <= $to AND seen_seq > $after AND seen_seq <= $last ORDER BY partition, job, generation LIMIT $limit;";
+            var seenFrom = seen.Parameters.Add("$from", SqliteType.Text);
+            var seenTo = seen.Parameters.Add("$to", SqliteType.Text);
+            var seenAfter = seen.Parameters.Add("$after", SqliteType.Integer);
+            var seenLast = seen.Parameters.Add("$last", SqliteType.Integer);
+            var seenLimit = seen.Parameters.Add("$limit", SqliteType.Integer);
+            while (result.Count < limit)
             {
-                p.AddWithValue("$after", afterId);
-                p.AddWithValue("$limit", limit);
-            },
-            r => new RunChange(
-                r.GetInt64(0),
-                DateTimeOffset.Parse(r.GetString(1), CultureInfo.InvariantCulture),
-                r.GetString(2),
-                r.GetString(3),
-                r.GetInt32(4),
-                r.GetInt32(5),
-                r.GetString(6),
-                r.GetString(7),
-                r.IsDBNull(8) ? null : r.GetString(8)),
-            cancellationToken);
+                (long First, long Last, string From, string To)? block = null;
+                blockAfter.Value = cursor;
+                await using (var reader = await blocks.ExecuteReaderAsync(cancellationToken))
+                {
+                    if (await reader.ReadAsync(cancellationToken))
+                    {
+                        block = (reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3));
+                    }
+                }
+
+                // The history lines before the next block.
+                eventsAfter.Value = cursor;
+                eventsBefore.Value = block?.First ?? long.MaxValue;
+                eventsLimit.Value = limit - result.Count;
+                await using (var reader = await events.ExecuteReaderAsync(cancellationToken))
+                {
+                    while (await reader.ReadAsync(cancellationToken))
+                    {
+                        var change = new RunChange(
+                            reader.GetInt64(0),
+                            DateTimeOffset.Parse(reader.GetString(1), CultureInfo.InvariantCulture),
+                            reader.GetString(2),
+                            reader.GetString(3),
+                            reader.GetInt32(4),
+                            reader.GetInt32(5),
+                            reader.GetString(6),
+                            reader.GetString(7),
+                            reader.IsDBNull(8) ? null : reader.GetString(8),
+                            reader.IsDBNull(9) ? null : DateTimeOffset.Parse(reader.GetString(9), CultureInfo.InvariantCulture),
+                            reader.IsDBNull(10) ? null : DateTimeOffset.Parse(reader.GetString(10), CultureInfo.InvariantCulture));
+                        result.Add(change);
+                        cursor = change.Id;
+                    }
+                }
+
+                if (result.Count >= limit || block is not { } b)
+                {
+                    break;
+                }
+
+                // Then the block: its runs in key order are its change numbers in order.
+                seenFrom.Value = b.From;
+                seenTo.Value = b.To;
+                seenAfter.Value = cursor;
+                seenLast.Value = b.Last;
+                var asked = limit - result.Count;
+                seenLimit.Value = asked;
+                var read = 0;
+                await using (var reader = await seen.ExecuteReaderAsync(cancellationToken))
+                {
+                    while (await reader.ReadAsync(cancellationToken))
+                    {
+                        read++;
+                        var at = DateTimeOffset.Parse(reader.GetString(1), CultureInfo.InvariantCulture);
+                        var change = new RunChange(reader.GetInt64(0), at, reader.GetString(2), reader.GetString(3), reader.GetInt32(4), 0, "succeeded", "succeeded", SeenDoneDetail, null, at);
+                        result.Add(change);
+                        cursor = change.Id;
+                    }
+                }
+
+                if (read < asked)
+                {
+                    cursor = b.Last; // the block is read to its end
+                }
+            }
+
+            return result;
+        }
+        catch (SqliteException e)
+        {
+            throw SqliteErrors.Describe(_path, "cannot read", e);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The history detail of a run first seen done (the core's words for it).</summary>
+    private const string SeenDoneDetail = "done marker observed";
+
+    private const string LastSeqSql = "SELECT max(COALESCE((SELECT MAX(id) FROM events), 0), COALESCE((SELECT MAX(last_seq) FROM seen_blocks), 0));";
 
     public async ValueTask<long> LastChangeIdAsync(CancellationToken cancellationToken) =>
-        (await ReadAsync("SELECT COALESCE(MAX(id), 0) FROM events;", _ => { }, r => r.GetInt64(0), cancellationToken))[0];
+        (await ReadAsync(LastSeqSql, _ => { }, r => r.GetInt64(0), cancellationToken))[0];
 
     public async ValueTask<RequestStatus?> GetRequestAsync(long id, CancellationToken cancellationToken)
     {
@@ -723,17 +846,19 @@ public sealed class SqliteRunStore : IRunStore, IStateQueries
     /// The statements every commit uses, compiled once per connection (compiling them for each
     /// commit was a fixed cost on every batch, however small) and enlisted in each commit's transaction.
     /// </summary>
-    private sealed record CommitStatements(SqliteCommand Upsert, SqliteCommand Event, SqliteCommand Start, SqliteCommand Finish, SqliteCommand SetCursor, SqliteCommand DropCursor)
+    private sealed record CommitStatements(SqliteCommand Upsert, SqliteCommand Event, SqliteCommand Start, SqliteCommand Finish, SqliteCommand SetCursor, SqliteCommand DropCursor, SqliteCommand LastSeq, SqliteCommand Block)
     {
-        public IEnumerable<SqliteCommand> All => [Upsert, Event, Start, Finish, SetCursor, DropCursor];
+        public IEnumerable<SqliteCommand> All => [Upsert, Event, Start, Finish, SetCursor, DropCursor, LastSeq, Block];
 
         public static CommitStatements Create(SqliteConnection connection) => new(
             Prepare(connection, RunRows.Upsert),
-            Prepare(connection, "INSERT INTO events (at, job, partition, generation, attempt, state, event, detail) VALUES ($at, $job, $partition, $generation, $attempt, $state, $event, $detail);"),
+            Prepare(connection, "INSERT INTO events (id, at, job, partition, generation, attempt, state, event, detail, activated_at, finished_at) VALUES ($id, $at, $job, $partition, $generation, $attempt, $state, $event, $detail, $activated_at, $finished_at);"),
             Prepare(connection, "INSERT OR REPLACE INTO attempts (job, partition, generation, attempt, started_at) VALUES ($job, $partition, $generation, $attempt, $at);"),
             Prepare(connection, "UPDATE attempts SET finished_at = $at, exit_code = $exit, outcome = $outcome WHERE job = $job AND partition = $partition AND generation = $generation AND attempt = $attempt AND finished_at IS NULL;"),
             Prepare(connection, "INSERT INTO cursors (name, value) VALUES ($name, $value) ON CONFLICT (name) DO UPDATE SET value = excluded.value;"),
-            Prepare(connection, "DELETE FROM cursors WHERE name = $name;"));
+            Prepare(connection, "DELETE FROM cursors WHERE name = $name;"),
+            Prepare(connection, LastSeqSql),
+            Prepare(connection, "INSERT INTO seen_blocks (last_seq, first_seq, from_partition, to_partition) VALUES ($last, $first, $from, $to);"));
     }
 
     private static void BindKey(SqliteCommand cmd, Run run)

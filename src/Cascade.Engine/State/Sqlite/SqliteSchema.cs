@@ -3,7 +3,7 @@ namespace Cascade.Engine.State.Sqlite;
 /// <summary>The SQLite schema. Bump <see cref="Version"/> with every change and add a migration.</summary>
 internal static class SqliteSchema
 {
-    public const int Version = 1;
+    public const int Version = 2;
 
     public const string Create = """
         CREATE TABLE IF NOT EXISTS meta (
@@ -33,6 +33,7 @@ internal static class SqliteSchema
             exit_code      INTEGER,
             reason         TEXT,
             warnings       TEXT    NOT NULL,
+            seen_seq       INTEGER,
             PRIMARY KEY (partition, job, generation)
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS runs_by_backfill ON runs (backfill) WHERE backfill IS NOT NULL;
@@ -58,9 +59,18 @@ internal static class SqliteSchema
             attempt    INTEGER NOT NULL,
             state      TEXT    NOT NULL,
             event      TEXT    NOT NULL,
-            detail     TEXT
+            detail     TEXT,
+            activated_at TEXT,
+            finished_at  TEXT
         );
         CREATE INDEX IF NOT EXISTS events_by_run ON events (job, partition, id);
+
+        CREATE TABLE IF NOT EXISTS seen_blocks (
+            last_seq       INTEGER PRIMARY KEY,
+            first_seq      INTEGER NOT NULL,
+            from_partition TEXT    NOT NULL,
+            to_partition   TEXT    NOT NULL
+        );
 
         CREATE TABLE IF NOT EXISTS cursors (
             name  TEXT PRIMARY KEY,
@@ -79,4 +89,23 @@ internal static class SqliteSchema
         );
         CREATE INDEX IF NOT EXISTS requests_pending ON requests (taken_at, id);
         """;
+
+    /// <summary>
+    /// From each older version to the next, run in the open's write transaction after
+    /// <see cref="Create"/> (which adds the tables a version brought). Version 2 (ADR 14): the change
+    /// feed covers runs first seen done (<c>runs.seen_seq</c>, <c>seen_blocks</c>) and each history
+    /// line keeps the run's times.
+    /// </summary>
+    /// <summary>Whether a file of this version is brought up to <see cref="Version"/> on a read-write open.</summary>
+    public static bool CanMigrate(string version) =>
+        int.TryParse(version, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) && v < Version && Migrations.ContainsKey(v);
+
+    public static readonly IReadOnlyDictionary<int, string> Migrations = new Dictionary<int, string>
+    {
+        [1] = """
+            ALTER TABLE runs ADD COLUMN seen_seq INTEGER;
+            ALTER TABLE events ADD COLUMN activated_at TEXT;
+            ALTER TABLE events ADD COLUMN finished_at TEXT;
+            """,
+    };
 }
