@@ -128,6 +128,7 @@ internal static class RunsApi
                 w.WriteNumber("offset", input.Input.Dependency.Offset);
                 w.WriteBoolean("met", input.Met);
                 w.WriteString("why", input.Why);
+                RunJson.Time(w, "done_at", input.At);
                 w.WriteEndObject();
             }
 

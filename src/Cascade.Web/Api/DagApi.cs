@@ -1,0 +1,93 @@
+using Cascade.Core.Model;
+using Cascade.Core.Pipelines;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cascade.Web.Api;
+
+/// <summary>
+/// <c>GET /api/dag/{partition}</c>: the pipeline's DAG laid out in layers (<see cref="DagLayout"/>)
+/// with each job's run for that day: a daily job's state, an hourly job's 24 hours as state codes
+/// (<see cref="GridCodes"/>). An hourly partition key shows its day.
+/// </summary>
+internal static class DagApi
+{
+    public static void Map(RouteGroupBuilder group) => group.MapGet("/{partition}", DagAsync);
+
+    private static async Task DagAsync(HttpContext context)
+    {
+        var api = context.RequestServices.GetRequiredService<ApiContext>();
+        var day = Query.Partition(Query.Route(context, "partition"), "partition").Date;
+        var key = GridApi.Key(day);
+        var layout = api.Layout;
+        var cells = await api.Reader.RunCellsAsync(key, key, context.RequestAborted);
+        var daily = new Dictionary<string, string>(StringComparer.Ordinal);
+        var hourly = api.Pipeline.Jobs.Where(j => j.Grain == Grain.Hourly).ToDictionary(j => j.Name, _ => Enumerable.Repeat(GridCodes.None, 24).ToArray(), StringComparer.Ordinal);
+        foreach (var cell in cells)
+        {
+            if (!Partition.TryParse(cell.Partition, out var p) || !api.Pipeline.TryGetJob(cell.Job, out var job) || (job.Grain == Grain.Hourly) != (p.Grain == Grain.Hourly))
+            {
+                continue;
+            }
+
+            if (p.Grain == Grain.Hourly)
+            {
+                hourly[cell.Job][p.HourOfDay] = GridCodes.Of(cell.State);
+            }
+            else
+            {
+                daily[cell.Job] = cell.State;
+            }
+        }
+
+        await JsonReply.OkAsync(context, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("partition", key);
+            w.WriteNumber("layers", layout.Layers);
+            w.WriteNumber("width", layout.Width);
+            GridApi.WriteCodes(w);
+            w.WriteStartArray("nodes");
+            foreach (var job in api.Pipeline.Jobs)
+            {
+                var (layer, order) = layout.Positions[job.Name];
+                w.WriteStartObject();
+                w.WriteString("job", job.Name);
+                w.WriteString("grain", job.Grain == Grain.Hourly ? "hourly" : "daily");
+                w.WriteString("kind", job.Run is RunSpec.External ? "external" : "command");
+                w.WriteNumber("layer", layer);
+                w.WriteNumber("order", order);
+                if (job.Grain == Grain.Hourly)
+                {
+                    w.WriteNull("state");
+                    w.WriteString("hours", hourly[job.Name]);
+                }
+                else
+                {
+                    w.WriteString("state", daily.GetValueOrDefault(job.Name));
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("edges");
+            foreach (var job in api.Pipeline.Jobs)
+            {
+                foreach (var dep in job.After.DistinctBy(d => (d.Job, d.Offset)))
+                {
+                    w.WriteStartObject();
+                    w.WriteString("from", dep.Job);
+                    w.WriteString("to", job.Name);
+                    w.WriteNumber("offset", dep.Offset);
+                    w.WriteEndObject();
+                }
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+    }
+}
