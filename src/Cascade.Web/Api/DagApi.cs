@@ -10,7 +10,8 @@ namespace Cascade.Web.Api;
 /// <summary>
 /// <c>GET /api/dag/{partition}</c>: the pipeline's DAG laid out in layers (<see cref="DagLayout"/>)
 /// with each job's run for that day: a daily job's state, an hourly job's 24 hours as state codes
-/// (<see cref="GridCodes"/>). An hourly partition key shows its day.
+/// (<see cref="GridCodes"/>). An hourly partition key shows its day; <c>latest</c> the day of the latest
+/// partition that has a run (today when none has), as the grid does.
 /// </summary>
 internal static class DagApi
 {
@@ -19,7 +20,20 @@ internal static class DagApi
     private static async Task DagAsync(HttpContext context)
     {
         var api = context.RequestServices.GetRequiredService<ApiContext>();
-        var day = Query.Partition(Query.Route(context, "partition"), "partition").Date;
+        var text = Query.Route(context, "partition");
+        DateOnly day;
+        if (text == "latest")
+        {
+            var latest = await api.Reader.LatestPartitionAsync(context.RequestAborted);
+            day = latest is not null && Partition.TryParse(latest, out var p)
+                ? p.Date
+                : api.Pipeline.PartitionAt(api.Time.GetUtcNow(), Grain.Daily).Date;
+        }
+        else
+        {
+            day = Query.Partition(text, "partition").Date;
+        }
+
         var key = GridApi.Key(day);
         var layout = api.Layout;
         var cells = await api.Reader.RunCellsAsync(key, key, context.RequestAborted);
