@@ -67,7 +67,7 @@ public sealed class GridTests(BrowserFixture browser)
         await dash.WaitForCellAsync("bi_import", "20190312", "succeeded");
         await dash.ScreenshotAsync("grid.png");
         await dash.Page.ClickAsync("#theme");
-        await dash.Page.WaitForFunctionAsync("document.documentElement.dataset.theme === 'dark'");
+        await dash.Page.Locator("html[data-theme=dark]").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
         await dash.WaitForCellAsync("bi_import", "20190312", "succeeded");
         await dash.ScreenshotAsync("grid-dark.png");
         Assert.Empty(dash.Errors);

@@ -62,6 +62,13 @@ internal static class DagApi
             w.WriteString("partition", key);
             w.WriteNumber("layers", layout.Layers);
             w.WriteNumber("width", layout.Width);
+            w.WriteStartArray("layer_sizes");
+            foreach (var size in layout.LayerSizes)
+            {
+                w.WriteNumberValue(size);
+            }
+
+            w.WriteEndArray();
             GridApi.WriteCodes(w);
             w.WriteStartArray("nodes");
             foreach (var job in api.Pipeline.Jobs)
@@ -96,6 +103,19 @@ internal static class DagApi
                     w.WriteString("from", dep.Job);
                     w.WriteString("to", job.Name);
                     w.WriteNumber("offset", dep.Offset);
+                    w.WriteStartArray("via");
+                    if (dep.Offset == 0 && layout.Waypoints.TryGetValue((dep.Job, job.Name), out var via))
+                    {
+                        foreach (var slot in via)
+                        {
+                            w.WriteStartObject();
+                            w.WriteNumber("layer", slot.Layer);
+                            w.WriteNumber("order", slot.Order);
+                            w.WriteEndObject();
+                        }
+                    }
+
+                    w.WriteEndArray();
                     w.WriteEndObject();
                 }
             }

@@ -55,12 +55,12 @@ export function show(main, partition) {
 }
 
 function draw(dag) {
-  const perLayer = new Array(dag.layers).fill(0);
-  for (const n of dag.nodes) perLayer[n.layer]++;
-  const pos = new Map(dag.nodes.map((n) => [n.job, {
-    x: PAD + n.layer * (W + GX),
-    y: PAD + LOOP + n.order * (H + GY) + ((dag.width - perLayer[n.layer]) * (H + GY)) / 2,
-  }]));
+  // Slots (jobs and the waypoints of long edges) as the server laid them out; each layer centred.
+  const at = (layer, order) => ({
+    x: PAD + layer * (W + GX),
+    y: PAD + LOOP + order * (H + GY) + ((dag.width - dag.layer_sizes[layer]) * (H + GY)) / 2,
+  });
+  const pos = new Map(dag.nodes.map((n) => [n.job, at(n.layer, n.order)]));
   const width = PAD * 2 + Math.max(1, dag.layers) * (W + GX) - GX;
   const height = PAD * 2 + LOOP + Math.max(1, dag.width) * (H + GY) - GY;
   const svg = s('svg', { class: 'dag', width, height, viewBox: `0 0 ${width} ${height}`, role: 'group', 'aria-label': `The jobs of ${isoDay(dag.partition)} and their inputs` },
@@ -74,17 +74,32 @@ function draw(dag) {
     if (e.from === e.to) {
       const x1 = a.x + W - 40;
       const x2 = a.x + 40;
-      svg.append(s('path', { class: 'edge offset', d: `M${x1} ${a.y}C${x1} ${a.y - LOOP}, ${x2} ${a.y - LOOP}, ${x2} ${a.y}`, 'marker-end': 'url(#arrow)' }),
-        s('text', { class: 'sub', x: a.x + W / 2, y: a.y - LOOP + 12, 'text-anchor': 'middle' }, `needs its own day ${e.offset}`));
+      svg.append(s('path', { class: 'edge offset', d: `M${x1} ${a.y}C${x1} ${a.y - 26}, ${x2} ${a.y - 26}, ${x2} ${a.y}`, 'marker-end': 'url(#arrow)' }),
+        s('text', { class: 'sub', x: a.x + W / 2, y: a.y - 24, 'text-anchor': 'middle' }, `needs its own day ${e.offset}`));
       continue;
     }
-    const x1 = a.x + W;
-    const y1 = a.y + H / 2;
-    const x2 = b.x;
-    const y2 = b.y + H / 2;
-    const dx = Math.max(30, (x2 - x1) / 2);
-    svg.append(s('path', { class: `edge${e.offset ? ' offset' : ''}`, d: `M${x1} ${y1}C${x1 + dx} ${y1}, ${x2 - dx} ${y2}, ${x2} ${y2}`, 'marker-end': 'url(#arrow)' }));
-    if (e.offset) svg.append(s('text', { class: 'sub', x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 4, 'text-anchor': 'middle' }, `day ${e.offset}`));
+    // From the right of the upstream to the left of the downstream, through each waypoint's slot
+    // (a straight run across its layer, curves between layers).
+    const ports = [[a.x + W, a.y + H / 2]];
+    for (const v of e.via ?? []) {
+      const p = at(v.layer, v.order);
+      ports.push([p.x, p.y + H / 2], [p.x + W, p.y + H / 2]);
+    }
+    ports.push([b.x, b.y + H / 2]);
+    let d = `M${ports[0][0]} ${ports[0][1]}`;
+    for (let i = 1; i < ports.length; i++) {
+      const [x1, y1] = ports[i - 1];
+      const [x2, y2] = ports[i];
+      if (i % 2 === 0) { d += `L${x2} ${y2}`; continue; }
+      const dx = Math.max(20, (x2 - x1) / 2);
+      d += `C${x1 + dx} ${y1}, ${x2 - dx} ${y2}, ${x2} ${y2}`;
+    }
+    svg.append(s('path', { class: `edge${e.offset ? ' offset' : ''}`, d, 'marker-end': 'url(#arrow)' }));
+    if (e.offset) {
+      const [x1, y1] = ports[0];
+      const [x2, y2] = ports.at(-1);
+      svg.append(s('text', { class: 'sub', x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 4, 'text-anchor': 'middle' }, `day ${e.offset}`));
+    }
   }
 
   for (const n of dag.nodes) {

@@ -12,7 +12,7 @@ const OVERSCAN = 3;
 const DENSITY = { wide: { col: 50, slot: 2 }, compact: { col: 26, slot: 1 } };
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const WEEKDAYS = ['Su', 'Mo', 'Tu', 'We', 'Th', 'Fr', 'Sa'];
-const FILTERS = [['', 'any state'], ['broken', 'broken (failed, timed out, upstream failed)'], ['unfinished', 'not succeeded'], ...STATES.map((s) => [s, label(s)])];
+const FILTERS = [['', 'any state'], ['broken', 'broken'], ['unfinished', 'not succeeded'], ...STATES.map((s) => [s, label(s)])];
 
 /** Which cells a state filter keeps (codes as in /api/grid). */
 function filterCodes(filter) {
@@ -269,6 +269,18 @@ export function show(main, query) {
   body.addEventListener('focus', (e) => {
     // Tabbing into the grid lands on its active cell (one tab stop for the whole grid).
     if (e.target === body && !body.contains(e.relatedTarget)) focusActive();
+  });
+  body.addEventListener('focusin', (e) => {
+    // A cell focused by any means (a click, a screen reader) becomes the active one: the grid's tab stop.
+    const cell = e.target.closest?.('.c');
+    if (!cell) return;
+    const r = +cell.dataset.r;
+    const c = +cell.dataset.c;
+    if (r === active.r && c === active.c) return;
+    const before = cellElement(active.r, active.c);
+    if (before) before.tabIndex = -1;
+    active = { r, c };
+    cell.tabIndex = 0;
   });
   body.addEventListener('keydown', (e) => {
     if (!data || rows.length === 0) return;

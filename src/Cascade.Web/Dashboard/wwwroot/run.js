@@ -54,7 +54,7 @@ export function show(main, job, partition) {
       return keyOf(d) + String(d.getUTCHours()).padStart(2, '0');
     };
     const cancellable = ['waiting', 'queued', 'running'].includes(state);
-    top.replaceChildren(
+    top.replaceChildren(...[
       h('nav', { class: 'run-head', 'aria-label': 'Around this run' },
         link('#/', '← Grid'), ' · ',
         link(runHash(job, step(-1)), `previous ${hourly ? 'hour' : 'day'}`), ' · ',
@@ -72,7 +72,8 @@ export function show(main, job, partition) {
       generations(),
       keyValues('Metadata (from the marker)', run?.meta, 'meta'),
       keyValues('Params', run?.params, 'params'),
-      run?.warnings?.length ? h('section', {}, h('h2', { text: 'Warnings' }), h('ul', {}, run.warnings.map((w) => h('li', { text: w })))) : null);
+      run?.warnings?.length ? h('section', {}, h('h2', { text: 'Warnings' }), h('ul', {}, run.warnings.map((w) => h('li', { text: w })))) : null,
+    ].filter(Boolean));
     updateClocks();
   }
 
@@ -94,7 +95,8 @@ export function show(main, job, partition) {
     add('created', time(run.created_at));
     add('activated', time(run.activated_at));
     add('finished', time(run.finished_at), run.activated_at ? ` (${duration(run.activated_at, run.finished_at)}${run.finished_at ? '' : ' so far'})` : '');
-    if (run.wait_deadline) add('wait deadline', time(run.wait_deadline), ' ', deadlineLeft(run.wait_deadline, run.state === 'waiting' || run.state === 'queued'));
+    add('wait deadline', run.wait_deadline ? time(run.wait_deadline) : 'none (the job has no wait_timeout: it waits for its inputs as long as it takes)',
+      run.wait_deadline ? [' ', deadlineLeft(run.wait_deadline, run.state === 'waiting')] : '');
     add('SLA deadline', run.deadline ? time(run.deadline) : 'none set', run.deadline ? [' ', deadlineLeft(run.deadline, run.state !== 'succeeded')] : '');
     if (run.next_retry_at) add('next retry', time(run.next_retry_at), ' ', deadlineLeft(run.next_retry_at, true));
     if (run.exit_code != null) add('exit code', String(run.exit_code));
@@ -123,7 +125,7 @@ export function show(main, job, partition) {
             h('td', {}, shape(i.met ? 'succeeded' : 'waiting')),
             h('td', {}, link(runHash(i.job, i.partition), `${i.job} ${showKey(i.partition)}`)),
             h('td', { text: i.offset ? String(i.offset) : '' }),
-            h('td', { text: `${i.met ? 'done' : 'missing'}: ${i.why}` }),
+            h('td', { text: i.why }),
             h('td', { text: time(i.done_at) }))))),
       rows.length ? h('p', { class: 'muted', text: `${rows.filter((i) => i.met).length} of ${rows.length} inputs done.` }) : null);
   }
@@ -154,9 +156,9 @@ export function show(main, job, partition) {
 
   function keyValues(title, map, name) {
     const entries = Object.entries(map ?? {});
-    return h('section', {}, h('h2', { text: title }),
+    return h('section', { 'data-kv': name }, h('h2', { text: title }),
       entries.length === 0 ? h('p', { class: 'muted', text: 'none' })
-        : h('table', { class: 'kv', 'data-kv': name }, h('tbody', {}, entries.map(([k, v]) =>
+        : h('table', { class: 'kv' }, h('tbody', {}, entries.map(([k, v]) =>
           h('tr', {}, h('td', { class: 'mono', text: k }), h('td', { class: 'mono', text: typeof v === 'string' ? v : JSON.stringify(v) }))))));
   }
 
