@@ -26,7 +26,7 @@ internal static class DashboardFiles
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapGet("/", context => ServeAsync(context, "index.html"));
-        app.MapGet("/ui/{*file}", context => ServeAsync(context, context.Request.RouteValues["file"] as string ?? string.Empty));
+        app.MapGet("/ui/{file}", context => ServeAsync(context, context.Request.RouteValues["file"] as string ?? string.Empty));
     }
 
     /// <summary>The names of the embedded files (for tests).</summary>
