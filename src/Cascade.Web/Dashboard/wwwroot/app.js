@@ -50,9 +50,13 @@ document.getElementById('theme').addEventListener('click', () => {
   const isDark = document.documentElement.dataset.theme ? document.documentElement.dataset.theme === 'dark' : dark.matches;
   localStorage.setItem(THEME_KEY, isDark ? 'light' : 'dark');
   applyTheme();
-  view?.refresh?.(); // canvases redraw in the new colours
+  repaint();
 });
-dark.addEventListener('change', () => { applyTheme(); view?.refresh?.(); });
+dark.addEventListener('change', () => { applyTheme(); repaint(); });
+function repaint() {
+  // Canvases (hourly bars) are drawn in the theme's colours: redraw them.
+  if (view?.repaint) view.repaint(); else view?.refresh?.();
+}
 
 // Live: every run change the server streams. A change is applied at once where the view can
 // (`event: run` with job, partition and state), and the view is also re-read shortly after any

@@ -14,6 +14,11 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const WEEKDAYS = ['Su', 'Mo', 'Tu', 'We', 'Th', 'Fr', 'Sa'];
 const FILTERS = [['', 'any state'], ['broken', 'broken'], ['unfinished', 'not succeeded'], ...STATES.map((s) => [s, label(s)])];
 
+function someIn(codes, set) {
+  for (let i = 0; i < codes.length; i++) if (set.has(codes[i])) return true;
+  return false;
+}
+
 /** Which cells a state filter keeps (codes as in /api/grid). */
 function filterCodes(filter) {
   if (!filter) return null;
@@ -37,6 +42,8 @@ export function show(main, query) {
   let keep = null;       // codes the state filter keeps
   let active = { r: 0, c: 0 };
   let frame = 0;
+  let rowsShown = new Map();  // job name → row element in the page
+  let cellsShown = new Map(); // "job/day index" → cell element in the page
   let loading = null;
   let first = true;
   let painted = false;
@@ -145,12 +152,6 @@ export function show(main, query) {
     if (!frame) frame = requestAnimationFrame(() => { frame = 0; render(); });
   }
 
-  function cellState(job, c) {
-    if (job.grain === 'hourly') return summarise(job.cells.slice(c * 24, c * 24 + 24));
-    const code = job.cells[c];
-    return { state: CODES[code] ?? null, text: label(CODES[code]) };
-  }
-
   function render() {
     if (!data || disposed) return;
     const { col, slot } = dims();
@@ -163,6 +164,7 @@ export function show(main, query) {
     const c0 = Math.max(0, Math.floor(left / col) - OVERSCAN);
     const c1 = Math.min(data.days, Math.ceil((left + width - NAME) / col) + OVERSCAN);
     const hadFocus = body.contains(document.activeElement) && document.activeElement !== body;
+    performance.mark('cascade:grid-render-start');
 
     const head = h('div', { class: 'g-head', role: 'row', 'aria-rowindex': '1' });
     head.style.width = `${NAME + data.days * col}px`;
@@ -178,45 +180,80 @@ export function show(main, query) {
     }
 
     const out = [head];
+    const rowCache = new Map();
+    const cellCache = new Map();
     for (let r = r0; r < r1; r++) {
       const job = rows[r];
-      const row = h('div', { class: 'g-row', role: 'row', 'aria-rowindex': String(r + 2) });
-      row.style.top = `${HEAD + r * ROW}px`;
-      row.style.width = `${NAME + data.days * col}px`;
-      row.append(h('div', { class: 'g-name', role: 'rowheader', title: job.name }, job.name,
-        job.grain === 'hourly' ? h('span', { class: 'k', text: 'hourly' }) : null,
-        job.kind === 'external' ? h('span', { class: 'k', text: 'external' }) : null));
+      // Rows and cells still in view are kept as they are (unless their state changed): a scroll
+      // only builds the cells that come into view.
+      let row = rowsShown.get(job.name);
+      if (!row || row.dataset.r !== String(r) || row.cascadeWidth !== data.days * col) {
+        row = h('div', { class: 'g-row', role: 'row', 'aria-rowindex': String(r + 2), dataset: { r: String(r) } });
+        row.style.top = `${HEAD + r * ROW}px`;
+        row.style.width = `${NAME + data.days * col}px`;
+        row.cascadeWidth = data.days * col;
+        row.append(h('div', { class: 'g-name', role: 'rowheader', title: job.name }, job.name,
+          job.grain === 'hourly' ? h('span', { class: 'k', text: 'hourly' }) : null,
+          job.kind === 'external' ? h('span', { class: 'k', text: 'external' }) : null));
+      }
+      rowCache.set(job.name, row);
+      const cells = [row.firstChild];
       for (let c = c0; c < c1; c++) {
-        const day = addDays(fromDate, c);
-        const key = keyOf(day);
-        const { state, text } = cellState(job, c);
-        const isActive = r === active.r && c === active.c;
         const hourly = job.grain === 'hourly';
         const codes = hourly ? job.cells.slice(c * 24, c * 24 + 24) : job.cells[c];
-        const dim = keep && ![...codes].some((x) => keep.has(x));
-        const cell = h('div', {
-          class: `c${hourly ? ' hr' : ' sh'}${day.getUTCDay() % 6 === 0 ? ' we' : ''}${dim ? ' dim' : ''}`,
-          role: 'gridcell', tabindex: isActive ? '0' : '-1', 'aria-colindex': String(c + 2),
-          'aria-label': `${job.name} ${isoDay(key)}: ${text}`, title: `${job.name} ${isoDay(key)}: ${text}`,
-          'data-s': hourly ? null : (state ?? 'none'),
-          dataset: { job: job.name, day: key, state: state ?? 'none', r: String(r), c: String(c) },
-        });
-        cell.style.left = `${NAME + c * col}px`;
-        cell.style.width = `${col}px`;
-        if (hourly) {
-          const canvas = h('canvas', { 'aria-hidden': 'true' });
-          drawHours(canvas, codes, slot, 16);
-          cell.append(canvas);
+        const id = `${job.name}/${c}`;
+        const dim = keep !== null && !someIn(codes, keep);
+        let cell = cellsShown.get(id);
+        if (!cell || cell.cascadeCodes !== codes || cell.cascadeDim !== dim || cell.cascadeCol !== col || cell.dataset.r !== String(r)) {
+          cell = makeCell(job, r, c, codes, dim, col, slot);
         }
-        row.append(cell);
+        const isActive = r === active.r && c === active.c;
+        cell.tabIndex = isActive ? 0 : -1;
+        cellCache.set(id, cell);
+        cells.push(cell);
       }
+      row.replaceChildren(...cells);
       out.push(row);
     }
+    rowsShown = rowCache;
+    cellsShown = cellCache;
     if (rows.length === 0) {
       out.push(h('p', { class: 'empty', text: data.jobs.length === 0 ? 'The pipeline has no jobs.' : 'No job matches the filter.' }));
     }
     spacer.replaceChildren(...out);
+    performance.measure('cascade:grid-render', 'cascade:grid-render-start');
     if (hadFocus) focusActive(false);
+  }
+
+  /** One cell, built with the DOM API directly (the hot path of a scroll). */
+  function makeCell(job, r, c, codes, dim, col, slot) {
+    const day = addDays(fromDate, c);
+    const key = keyOf(day);
+    const hourly = job.grain === 'hourly';
+    const { state, text } = hourly ? summarise(codes) : { state: CODES[codes] ?? null, text: label(CODES[codes]) };
+    const cell = document.createElement('div');
+    cell.className = `c${hourly ? ' hr' : ' sh'}${day.getUTCDay() % 6 === 0 ? ' we' : ''}${dim ? ' dim' : ''}`;
+    cell.setAttribute('role', 'gridcell');
+    cell.setAttribute('aria-colindex', String(c + 2));
+    cell.setAttribute('aria-label', `${job.name} ${isoDay(key)}: ${text}`);
+    if (!hourly) cell.setAttribute('data-s', state ?? 'none');
+    cell.dataset.job = job.name;
+    cell.dataset.day = key;
+    cell.dataset.state = state ?? 'none';
+    cell.dataset.r = String(r);
+    cell.dataset.c = String(c);
+    cell.style.left = `${NAME + c * col}px`;
+    cell.style.width = `${col}px`;
+    if (hourly) {
+      const canvas = document.createElement('canvas');
+      canvas.setAttribute('aria-hidden', 'true');
+      drawHours(canvas, codes, slot, 16);
+      cell.append(canvas);
+    }
+    cell.cascadeCodes = codes;
+    cell.cascadeDim = dim;
+    cell.cascadeCol = col;
+    return cell;
   }
 
   function cellElement(r, c) {
@@ -256,6 +293,11 @@ export function show(main, query) {
   }
 
   body.addEventListener('scroll', schedule, { passive: true });
+  body.addEventListener('mouseover', (e) => {
+    // A cell's tooltip is its label, set when the pointer first reaches it (not for every cell built).
+    const cell = e.target.closest?.('.c');
+    if (cell && !cell.title) cell.title = cell.getAttribute('aria-label');
+  });
   const resize = new ResizeObserver(schedule);
   resize.observe(body);
   body.addEventListener('click', (e) => {
@@ -342,6 +384,12 @@ export function show(main, query) {
       }
     },
     refresh: () => refresh(false),
+    /** Redraws every cell (the theme changed: the bars' colours with it). */
+    repaint() {
+      rowsShown = new Map();
+      cellsShown = new Map();
+      render();
+    },
     dispose() {
       disposed = true;
       resize.disconnect();
