@@ -32,13 +32,13 @@ public sealed partial class ServedPipeline : IAsyncDisposable
     public HttpClient Http { get; }
 
     /// <summary><c>cascade init demo</c>, then <c>cascade run</c> serving it (the chain runs for the days whose game logs are there).</summary>
-    public static async Task<ServedPipeline> DemoAsync(Action<string>? beforeRun = null)
+    public static async Task<ServedPipeline> DemoAsync(Action<string>? beforeRun = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var ws = new TempWorkspace();
         (await CascadeCli.RunAsync(ws.Root, "init", "demo")).AssertExitCode(0);
         var dir = ws.PathOf("demo");
         beforeRun?.Invoke(dir);
-        return await StartAsync(ws, dir, "run");
+        return await StartAsync(ws, dir, "run", environment);
     }
 
     /// <summary>A pipeline of its own (<paramref name="files"/>: relative path → content; <c>.sh</c> files are executable), served by <c>cascade run</c>.</summary>
@@ -63,9 +63,9 @@ public sealed partial class ServedPipeline : IAsyncDisposable
     }
 
     /// <summary>Starts <c>cascade run</c> or <c>cascade serve</c> in <paramref name="dir"/> on a free loopback port.</summary>
-    public static async Task<ServedPipeline> StartAsync(TempWorkspace ws, string dir, string command)
+    public static async Task<ServedPipeline> StartAsync(TempWorkspace ws, string dir, string command, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var process = CascadeCli.Start(dir, command, "--urls", "http://127.0.0.1:0");
+        var process = CascadeCli.Start(dir, environment ?? new Dictionary<string, string>(), command, "--urls", "http://127.0.0.1:0");
         await process.WaitForOutputAsync(o => Listening().IsMatch(o), "the HTTP API to listen", TimeSpan.FromSeconds(60));
         var url = Listening().Match(process.StdOut + process.StdErr).Groups[1].Value;
         var served = new ServedPipeline(ws, dir, process, url);

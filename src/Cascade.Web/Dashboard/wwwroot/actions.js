@@ -2,7 +2,7 @@
 // backfill. Each goes through the API's request path, with the token when the user gave one;
 // each says what it did and links to what it started, and follows its request until a
 // scheduler has taken it.
-import { h, link, runHash, showKey, time, isoDay, fromIso } from './dom.js';
+import { h, link, runHash, showKey, time } from './dom.js';
 import { getJson, postJson, token, ApiError } from './api.js';
 import { badge } from './states.js';
 

@@ -71,8 +71,8 @@ function setLive(state, text) {
 function changed(data) {
   lastEvent = Date.now();
   view?.onRun?.(data);
-  clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => view?.refresh?.(), 80);
+  // Throttled, not debounced: a steady stream of events still re-reads the view every 80 ms or so.
+  if (!refreshTimer) refreshTimer = setTimeout(() => { refreshTimer = 0; view?.refresh?.(); }, 80);
 }
 function connect() {
   const events = new EventSource('/api/events');

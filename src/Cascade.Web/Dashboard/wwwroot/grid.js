@@ -45,7 +45,6 @@ export function show(main, query) {
   let rowsShown = new Map();  // job name → row element in the page
   let cellsShown = new Map(); // "job/day index" → cell element in the page
   let loading = null;
-  let first = true;
   let painted = false;
   let disposed = false;
 
@@ -369,7 +368,6 @@ export function show(main, query) {
   return {
     /** A run changed (an SSE event): its cell now, then the grid re-read (a change may have no event of its own). */
     onRun(change) {
-      if (first) first = false;
       const job = change?.job && index.get(change.job);
       if (job && typeof change.partition === 'string' && CODE_OF[change.state] && fromDate) {
         const key = change.partition;

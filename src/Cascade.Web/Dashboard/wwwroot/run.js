@@ -1,7 +1,7 @@
 // The run page (#/runs/{job}/{partition}): why it is (not) running, its deadlines, attempts,
 // generations, metadata and params, and its log, followed live while the attempt runs.
 import { h, link, runHash, dagHash, showKey, time, duration, span, keyOf, dateOf, addDays, isoDay } from './dom.js';
-import { getJson, ApiError } from './api.js';
+import { getJson } from './api.js';
 import { badge, shape, CODES, label } from './states.js';
 import * as actions from './actions.js';
 
