@@ -6,7 +6,7 @@
 # exports CASCADE_CLI, so the end-to-end tests run that binary; unit and integration tests run on
 # the JIT build. When the publish fails the script fails under CI=true; elsewhere it says so and the
 # end-to-end tests run `dotnet cascade.dll` instead. Before that, scripts/test-tools.sh installs the
-# Debian packages the tests use as real parts (promtool), when missing and run as root.
+# Debian packages the tests use as real parts (promtool, chromium), when missing and run as root.
 # Exit code: dotnet test's (non-zero when any test fails), or the publish's under CI=true.
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -22,6 +22,9 @@ internal sealed class ApiContext(WebOptions options, SqliteRunStore reader, Chan
 
     public TimeProvider Time => Options.Time;
 
+    /// <summary>The DAG's layered layout, computed once (the pipeline does not change while served).</summary>
+    public Api.DagLayout Layout => field ??= Api.DagLayout.Of(Options.Pipeline);
+
     /// <summary>The request path the CLI's write commands use too.</summary>
     public Engine.Requests.RequestDesk Desk => new(Options.Pipeline, Options.StatePath, Options.Time, Engine.Requests.FrontDoor.Api);
 

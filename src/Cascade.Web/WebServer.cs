@@ -116,6 +116,9 @@ public sealed class WebServer : IAsyncDisposable
         CancelApi.Map(app.MapGroup("/api/cancel"));
         RequestsApi.Map(app.MapGroup("/api/requests"));
         EventsApi.Map(app.MapGroup("/api/events"));
+        GridApi.Map(app.MapGroup("/api/grid"));
+        DagApi.Map(app.MapGroup("/api/dag"));
+        Dashboard.DashboardFiles.Map(app);
         OpenApiDocument.Map(app);
         PrometheusMetrics.Map(app, context);
         app.MapFallback(NotFoundAsync);

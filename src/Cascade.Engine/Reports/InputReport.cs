@@ -6,8 +6,11 @@ using Cascade.Engine.State;
 
 namespace Cascade.Engine.Reports;
 
-/// <summary>One input of a run and why it is met or missing (what <c>cascade why</c> prints and the API's run details list).</summary>
-public sealed record InputStatus(InputRequirement Input, bool Met, string Why);
+/// <summary>
+/// One input of a run and why it is met or missing (what <c>cascade why</c> prints and the API's run
+/// details list); <paramref name="At"/> is when it was done (its run finished), when the state knows.
+/// </summary>
+public sealed record InputStatus(InputRequirement Input, bool Met, string Why, DateTimeOffset? At = null);
 
 public static class InputReport
 {
@@ -20,7 +23,7 @@ public static class InputReport
             var up = await store.GetRunAsync(input.Key, ct);
             if (up is { IsDone: true })
             {
-                states.Add(new(input, true, $"done {At(up.FinishedAt)}"));
+                states.Add(new(input, true, $"done {At(up.FinishedAt)}", up.FinishedAt));
             }
             else if (pipeline.IsSatisfiedByStart(key, input))
             {

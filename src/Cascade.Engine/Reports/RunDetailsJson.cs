@@ -37,6 +37,7 @@ public static class RunDetailsJson
             w.WriteNumber("offset", input.Input.Dependency.Offset);
             w.WriteBoolean("met", input.Met);
             w.WriteString("why", input.Why);
+            RunJson.Time(w, "done_at", input.At);
             w.WriteEndObject();
         }
 

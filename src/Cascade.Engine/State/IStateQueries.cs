@@ -18,7 +18,20 @@ public interface IStateQueries
 
     /// <summary>A request left in the inbox, or null when there is none with that id.</summary>
     ValueTask<RequestStatus?> GetRequestAsync(long id, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The state of the latest generation of every run whose partition is from <paramref name="fromKey"/>
+    /// to <paramref name="toKey"/> (inclusive; a daily <paramref name="toKey"/> includes its hours),
+    /// ordered by partition then job: only the three columns a grid of jobs × days needs.
+    /// </summary>
+    ValueTask<IReadOnlyList<RunCell>> RunCellsAsync(string fromKey, string toKey, CancellationToken cancellationToken);
+
+    /// <summary>The latest partition key that has a run, or null when there is none.</summary>
+    ValueTask<string?> LatestPartitionAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>A run's state for a grid cell: job, partition key and the state's name.</summary>
+public sealed record RunCell(string Job, string Partition, string State);
 
 public sealed record RunCount(string Job, string State, long Count);
 

@@ -782,6 +782,21 @@ public sealed class SqliteRunStore : IRunStore, IStateQueries
         return rows.Count > 0 ? rows[0] : null;
     }
 
+    public async ValueTask<IReadOnlyList<RunCell>> RunCellsAsync(string fromKey, string toKey, CancellationToken cancellationToken) =>
+        await ReadAsync(
+            // SQLite takes the bare column (state) from the row holding MAX(generation): the latest generation, one pass over the key range.
+            "SELECT job, partition, state, MAX(generation) FROM runs WHERE partition >= $from AND partition <= $to GROUP BY partition, job ORDER BY partition, job;",
+            p =>
+            {
+                p.AddWithValue("$from", fromKey);
+                p.AddWithValue("$to", toKey.Length == 8 ? toKey + "99" : toKey);
+            },
+            r => new RunCell(r.GetString(0), r.GetString(1), r.GetString(2)),
+            cancellationToken);
+
+    public async ValueTask<string?> LatestPartitionAsync(CancellationToken cancellationToken) =>
+        (await ReadAsync("SELECT MAX(partition) FROM runs;", _ => { }, r => r.IsDBNull(0) ? null : r.GetString(0), cancellationToken))[0];
+
     private async ValueTask<IReadOnlyList<T>> ReadAsync<T>(string sql, Action<SqliteParameterCollection> bind, Func<SqliteDataReader, T> read, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
