@@ -1,6 +1,8 @@
 using Cascade.Core.Model;
 using Cascade.Core.Pipelines;
+using Cascade.Engine.Markers;
 using Cascade.Engine.Markers.Folder;
+using Cascade.Engine.Markers.S3;
 using Cascade.Engine.Pipelines;
 using Cascade.Engine.State.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -76,8 +78,21 @@ internal sealed class Workspace
         }
     }
 
-    public FolderMarkerStore Markers(TimeProvider time, ILogger? logger = null) =>
-        new(MarkerFolder, Pipeline.Definition.Layout, time, logger ?? NullLogger.Instance);
+    /// <summary>
+    /// The marker store the pipeline names: its folder, or its bucket (an <see cref="S3MarkerStore"/>,
+    /// which owns its client: dispose it). A bucket that cannot be reached fails on first use.
+    /// </summary>
+    public IMarkerStore Markers(TimeProvider time, ILogger? logger = null) => Pipeline.Definition.Markers switch
+    {
+        MarkerSettings.S3 s3 => new S3MarkerStore(S3Clients.Create(s3), s3, Pipeline.Definition.Layout, time, logger ?? NullLogger.Instance, jobs: Pipeline.Jobs.Select(j => j.Name)),
+        _ => new FolderMarkerStore(MarkerFolder, Pipeline.Definition.Layout, time, logger ?? NullLogger.Instance),
+    };
+
+    /// <summary>Where the markers are, for people: the folder (relative to here) or <c>s3://bucket/prefix</c>.</summary>
+    public string MarkersShown => Pipeline.Definition.Markers is MarkerSettings.S3 s3 ? s3.Url : Relative(MarkerFolder);
+
+    /// <summary>A marker's location for people: a path relative to here, or its <c>s3://</c> URL as it is.</summary>
+    public static string Shown(string location) => location.StartsWith("s3://", StringComparison.Ordinal) ? location : Relative(location);
 
     public Task<SqliteRunStore> OpenStateAsync(TimeProvider time, CancellationToken cancellationToken) =>
         SqliteRunStore.OpenAsync(StatePath, time, cancellationToken);

@@ -141,7 +141,9 @@ internal static class BackfillCommand
     {
         var logger = new ConsoleLog();
         var options = new EngineOptions { UntilIdle = true, LogDirectory = ws.LogDirectory, RescanInterval = ws.Pipeline.Definition.RescanInterval };
-        using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(TimeProvider.System, logger), new ProcessExecutor(ws.BaseDirectory, ws.StatePath), TimeProvider.System, logger, doorbell: doorbell);
+        var markers = ws.Markers(TimeProvider.System, logger);
+        using var ownedMarkers = markers as IDisposable;
+        using var service = new SchedulerService(ws.Pipeline, options, store, markers, new ProcessExecutor(ws.BaseDirectory, ws.StatePath), TimeProvider.System, logger, doorbell: doorbell);
         var tally = before;
         service.RunChanged += change =>
         {

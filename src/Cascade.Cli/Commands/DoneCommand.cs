@@ -36,13 +36,14 @@ internal static class DoneCommand
                     StringComparer.Ordinal),
             };
             var store = ws.Markers(TimeProvider.System);
+            using var owned = store as IDisposable;
 
             // Every existing marker is found before anything is written: a refused range changes nothing.
-            var existing = keys.Where(k => File.Exists(store.Locate(k))).ToList();
+            var existing = await ExistingAsync(store, keys, ct);
             if (existing.Count > 0 && !parse.GetValue(force))
             {
                 throw new CliException(keys.Count == 1
-                    ? $"{Workspace.Relative(store.Locate(existing[0]))} exists already: {name} {existing[0].Partition.Key} is done. Its body is kept; a new one would not re-run what ran on it (use `cascade replay {name} {existing[0].Partition.Key}` for that, or --force to replace the marker anyway)"
+                    ? $"{Workspace.Shown(store.Locate(existing[0]))} exists already: {name} {existing[0].Partition.Key} is done. Its body is kept; a new one would not re-run what ran on it (use `cascade replay {name} {existing[0].Partition.Key}` for that, or --force to replace the marker anyway)"
                     : $"{existing.Count} of the {keys.Count} markers of {name} {text} exist already ({string.Join(", ", existing.Take(5).Select(k => k.Partition.Key))}{(existing.Count > 5 ? ", …" : string.Empty)}); nothing was written. Their bodies are kept; new ones would not re-run what ran on them (use `cascade replay {name} {text}` for that, or --force to replace them anyway)");
             }
 
@@ -53,7 +54,7 @@ internal static class DoneCommand
 
             if (keys.Count == 1)
             {
-                var path = Workspace.Relative(store.Locate(keys[0]));
+                var path = Workspace.Shown(store.Locate(keys[0]));
                 Console.WriteLine(existing.Count > 0 ? $"marker replaced: {path} (runs that already used it are not re-run)" : $"marker written: {path}");
             }
             else
@@ -64,6 +65,45 @@ internal static class DoneCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The keys that have a marker already: by name in a folder; in a bucket one read per key for a
+    /// few keys, else one listing of the store (a range of 100,000 keys is ~100 list requests, not 100,000 reads).
+    /// </summary>
+    private static async Task<List<RunKey>> ExistingAsync(Engine.Markers.IMarkerStore store, IReadOnlyList<RunKey> keys, CancellationToken ct)
+    {
+        if (store is Engine.Markers.Folder.FolderMarkerStore)
+        {
+            return keys.Where(k => File.Exists(store.Locate(k))).ToList();
+        }
+
+        if (keys.Count <= 20)
+        {
+            var found = new List<RunKey>();
+            foreach (var key in keys)
+            {
+                if (await store.ReadStoredAsync(key, ct) is { } stored)
+                {
+                    if (stored.NotAMarker is { } reason)
+                    {
+                        throw new IOException($"marker {store.Locate(key)} {reason}; nothing was written");
+                    }
+
+                    found.Add(key);
+                }
+            }
+
+            return found;
+        }
+
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var entry in store.ScanAsync(ct))
+        {
+            listed.Add(entry.RelativePath);
+        }
+
+        return keys.Where(k => listed.Contains(store.Layout.Format(k))).ToList();
     }
 
     /// <summary>The most markers one command writes (about 11 years of hourly partitions).</summary>

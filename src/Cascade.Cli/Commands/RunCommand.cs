@@ -81,7 +81,9 @@ internal static class RunCommand
             }
 
             await using var alerts = new AlertDispatcher(sinks, new AlertDeliveryOptions(), time, logger);
-            using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(time, logger), new ProcessExecutor(ws.BaseDirectory, ws.StatePath), time, logger, alerts, doorbell: lockFile);
+            var markers = ws.Markers(time, logger);
+            using var ownedMarkers = markers as IDisposable;
+            using var service = new SchedulerService(ws.Pipeline, options, store, markers, new ProcessExecutor(ws.BaseDirectory, ws.StatePath), time, logger, alerts, doorbell: lockFile);
             running = service;
             var printer = new RunPrinter(parse.GetValue(quiet), time);
             service.RunChanged += printer.OnChanged;
@@ -93,7 +95,7 @@ internal static class RunCommand
                 Console.WriteLine($"alerts go to {sink.Describe}");
             }
 
-            Console.WriteLine($"cascade run: {ws.Pipeline.Jobs.Count} jobs from {Workspace.Relative(ws.File)}; markers in {Workspace.Relative(ws.MarkerFolder)}; state in {Workspace.Relative(ws.StatePath)}; max-parallel {mp}{(options.UntilIdle ? "; until idle" : string.Empty)}");
+            Console.WriteLine($"cascade run: {ws.Pipeline.Jobs.Count} jobs from {Workspace.Relative(ws.File)}; markers in {ws.MarkersShown}; state in {Workspace.Relative(ws.StatePath)}; max-parallel {mp}{(options.UntilIdle ? "; until idle" : string.Empty)}");
             if (!parse.GetValue(noWeb) && !options.UntilIdle)
             {
                 Console.WriteLine("(this build has no HTTP API; use the CLI commands alongside)");

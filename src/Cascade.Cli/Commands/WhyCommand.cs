@@ -21,6 +21,7 @@ internal static class WhyCommand
             var key = ws.Key(parse.GetValue(job)!, parse.GetValue(partition)!);
             await using var store = await ws.OpenStateForReadingAsync(TimeProvider.System, ct);
             var markers = ws.Markers(TimeProvider.System);
+            using var owned = markers as IDisposable;
             foreach (var line in await ExplainAsync(ws.Pipeline, key, store, markers, ct))
             {
                 Console.WriteLine(line);

@@ -12,12 +12,12 @@ namespace Cascade.Engine.Pipelines;
 /// Reads <c>cascade.yaml</c> into a <see cref="PipelineDefinition"/> and validates it. Every error
 /// names the file, line and column; loading never throws for a bad file.
 /// </summary>
-public static class PipelineLoader
+public static partial class PipelineLoader
 {
     private static readonly string[] TopKeys = ["timezone", "markers", "state", "defaults", "alerts", "jobs"];
     private static readonly string[] JobKeys = ["description", "after", "grain", "start", "params", "run", "retries", "retry_backoff", "max_parallel", "schedule", "partition_offset", "catchup", "wait_timeout", "deadline"];
     private static readonly string[] DefaultKeys = ["retries", "retry_backoff", "max_parallel", "wait_timeout"];
-    private static readonly string[] MarkerKeys = ["folder", "layout", "rescan_interval"];
+    private static readonly string[] MarkerKeys = ["folder", "s3", "layout", "rescan_interval"];
 
     /// <summary>The largest pipeline file read; a bigger one (or a device such as /dev/zero) is refused unread.</summary>
     public const int MaxFileBytes = 1024 * 1024;
@@ -118,7 +118,7 @@ public static class PipelineLoader
         return i >= 0 ? message[(i + 3)..] : message;
     }
 
-    private sealed class Reader(string file, List<ValidationError> errors)
+    private sealed partial class Reader(string file, List<ValidationError> errors)
     {
         private TimeZoneInfo _zone = TimeZoneInfo.Utc;
 
@@ -239,34 +239,7 @@ public static class PipelineLoader
                 timezone = tz;
             }
 
-            var folder = "./markers";
-            var layout = MarkerLayout.Default;
-            var rescan = TimeSpan.FromSeconds(30);
-            if (Get(root, "markers") is { } markersNode)
-            {
-                if (markersNode is not YamlMappingNode markers)
-                {
-                    Error(markersNode, "'markers' must be a mapping (folder, layout)");
-                }
-                else
-                {
-                    CheckKeys(markers, MarkerKeys, "markers");
-                    folder = OptionalScalar(markers, "folder") ?? folder;
-                    if (Get(markers, "layout") is { } layoutNode && Scalar(layoutNode, "markers.layout") is { } pattern)
-                    {
-                        if (MarkerLayout.TryParse(pattern, out var parsed, out var problem))
-                        {
-                            layout = parsed!;
-                        }
-                        else
-                        {
-                            Error(layoutNode, problem!);
-                        }
-                    }
-
-                    rescan = DurationValue(markers, "rescan_interval") ?? rescan;
-                }
-            }
+            var (markerSettings, layout, rescan) = ReadMarkers(root);
 
             var state = OptionalScalar(root, "state") ?? "sqlite:.cascade/state.db";
             if (Get(root, "state") is { } stateNode && !state.StartsWith("sqlite:", StringComparison.Ordinal))
@@ -324,7 +297,7 @@ public static class PipelineLoader
                 SourcePath = file,
                 Jobs = jobs,
                 Layout = layout,
-                MarkerFolder = folder,
+                Markers = markerSettings,
                 State = state,
                 TimeZone = timezone,
                 RescanInterval = rescan,

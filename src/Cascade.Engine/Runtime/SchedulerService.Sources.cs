@@ -124,13 +124,23 @@ public sealed partial class SchedulerService
     {
         var n = 0;
         var every = flushEvery ?? _options.MaxBatch;
-        await foreach (var entry in _markers.ScanAsync(stop))
+        try
         {
-            await ObserveAsync(entry, stop);
-            if (++n % every == 0)
+            // The start-up lists the whole store (the repair of missing markers relies on it); later rescans may list less.
+            await foreach (var entry in _seenAtStart is null ? _markers.RescanAsync(stop) : _markers.ScanAsync(stop))
             {
-                await FlushAsync();
+                await ObserveAsync(entry, stop);
+                if (++n % every == 0)
+                {
+                    await FlushAsync();
+                }
             }
+        }
+        catch (IOException e) when (_seenAtStart is null)
+        {
+            // A store across a network (a bucket) can fail a listing: what was read counts, the next rescan lists again.
+            // The start-up rescan is not caught: a store that cannot be listed at all is the user's to fix.
+            _logger.LogWarning("marker store: {Error}; listing again in {Interval}", e.Message, Core.Model.Duration.Format(_options.RescanInterval));
         }
     }
 
