@@ -1,5 +1,8 @@
 using Cascade.Core.Model;
 using Cascade.Core.Pipelines;
+using Cascade.Engine.Executors;
+using Cascade.Engine.Executors.Http;
+using Cascade.Engine.Executors.Process;
 using Cascade.Engine.Markers;
 using Cascade.Engine.Markers.Folder;
 using Cascade.Engine.Markers.S3;
@@ -87,6 +90,10 @@ internal sealed class Workspace
         MarkerSettings.S3 s3 => new S3MarkerStore(S3Clients.Create(s3), s3, Pipeline.Definition.Layout, time, logger ?? NullLogger.Instance, jobs: Pipeline.Jobs.Select(j => j.Name)),
         _ => new FolderMarkerStore(MarkerFolder, Pipeline.Definition.Layout, time, logger ?? NullLogger.Instance),
     };
+
+    /// <summary>What carries out attempts: commands as processes in the pipeline's folder, <c>run.http</c> jobs by HTTP (over <paramref name="http"/>).</summary>
+    public IExecutor Executor(HttpClient http, TimeProvider time) =>
+        new ExecutorRouter(Pipeline, new ProcessExecutor(BaseDirectory, StatePath), new HttpExecutor(Pipeline, http, time, Environment.GetEnvironmentVariable));
 
     /// <summary>Where the markers are, for people: the folder (relative to here) or <c>s3://bucket/prefix</c>.</summary>
     public string MarkersShown => Pipeline.Definition.Markers is MarkerSettings.S3 s3 ? s3.Url : Relative(MarkerFolder);

@@ -111,7 +111,7 @@ internal static class BackfillCommand
     private static List<string> RootsToRun(Pipeline pipeline, DateOnly first, DateOnly last)
     {
         var roots = pipeline.Jobs.Where(j => j.IsRoot).ToList();
-        var runnable = roots.Where(j => j.Run is RunSpec.Command).Select(j => j.Name).ToList();
+        var runnable = roots.Where(j => j.Run is not RunSpec.External).Select(j => j.Name).ToList();
         var external = roots.Where(j => j.Run is RunSpec.External).Select(j => j.Name).ToList();
         var suggestion = StartAfter(pipeline, external, first, last);
         if (runnable.Count == 0)
@@ -130,7 +130,7 @@ internal static class BackfillCommand
     /// <summary>The advice for external jobs: backfill from the command jobs right after them.</summary>
     private static string StartAfter(Pipeline pipeline, List<string> external, DateOnly first, DateOnly last)
     {
-        var after = external.SelectMany(pipeline.DownstreamJobs).Where(j => j.Run is RunSpec.Command).Select(j => j.Name).Distinct().ToList();
+        var after = external.SelectMany(pipeline.DownstreamJobs).Where(j => j.Run is not RunSpec.External).Select(j => j.Name).Distinct().ToList();
         return after.Count == 0
             ? string.Empty
             : $" Backfill from the job(s) after {(external.Count == 1 ? "it" : "them")}: cascade backfill --from {first:yyyy-MM-dd} --to {last:yyyy-MM-dd} {string.Join(" ", after.Select(j => "--job " + j))}";
@@ -143,7 +143,8 @@ internal static class BackfillCommand
         var options = new EngineOptions { UntilIdle = true, LogDirectory = ws.LogDirectory, RescanInterval = ws.Pipeline.Definition.RescanInterval };
         var markers = ws.Markers(TimeProvider.System, logger);
         using var ownedMarkers = markers as IDisposable;
-        using var service = new SchedulerService(ws.Pipeline, options, store, markers, new ProcessExecutor(ws.BaseDirectory, ws.StatePath), TimeProvider.System, logger, doorbell: doorbell);
+        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        using var service = new SchedulerService(ws.Pipeline, options, store, markers, ws.Executor(http, TimeProvider.System), TimeProvider.System, logger, doorbell: doorbell);
         var tally = before;
         service.RunChanged += change =>
         {

@@ -83,7 +83,7 @@ internal static class RunCommand
             await using var alerts = new AlertDispatcher(sinks, new AlertDeliveryOptions(), time, logger);
             var markers = ws.Markers(time, logger);
             using var ownedMarkers = markers as IDisposable;
-            using var service = new SchedulerService(ws.Pipeline, options, store, markers, new ProcessExecutor(ws.BaseDirectory, ws.StatePath), time, logger, alerts, doorbell: lockFile);
+            using var service = new SchedulerService(ws.Pipeline, options, store, markers, ws.Executor(http, time), time, logger, alerts, doorbell: lockFile);
             running = service;
             var printer = new RunPrinter(parse.GetValue(quiet), time);
             service.RunChanged += printer.OnChanged;

@@ -15,8 +15,8 @@ namespace Cascade.Engine.Pipelines;
 public static partial class PipelineLoader
 {
     private static readonly string[] TopKeys = ["timezone", "markers", "state", "defaults", "alerts", "jobs"];
-    private static readonly string[] JobKeys = ["description", "after", "grain", "start", "params", "run", "retries", "retry_backoff", "max_parallel", "schedule", "partition_offset", "catchup", "wait_timeout", "deadline"];
-    private static readonly string[] DefaultKeys = ["retries", "retry_backoff", "max_parallel", "wait_timeout"];
+    private static readonly string[] JobKeys = ["description", "after", "grain", "start", "params", "run", "retries", "retry_backoff", "max_parallel", "schedule", "partition_offset", "catchup", "wait_timeout", "deadline", "run_timeout"];
+    private static readonly string[] DefaultKeys = ["retries", "retry_backoff", "max_parallel", "wait_timeout", "run_timeout"];
     private static readonly string[] MarkerKeys = ["folder", "s3", "layout", "rescan_interval"];
 
     /// <summary>The largest pipeline file read; a bigger one (or a device such as /dev/zero) is refused unread.</summary>
@@ -247,7 +247,7 @@ public static partial class PipelineLoader
                 Error(stateNode, $"state '{state}' is not supported: use sqlite:PATH");
             }
 
-            var defaults = new JobDefaults(0, TimeSpan.FromSeconds(30), null, null);
+            var defaults = new JobDefaults(0, TimeSpan.FromSeconds(30), null, null, null);
             if (Get(root, "defaults") is { } defaultsNode)
             {
                 if (defaultsNode is YamlMappingNode d)
@@ -257,7 +257,8 @@ public static partial class PipelineLoader
                         IntValue(d, "retries") ?? defaults.Retries,
                         DurationValue(d, "retry_backoff") ?? defaults.RetryBackoff,
                         IntValue(d, "max_parallel"),
-                        DurationValue(d, "wait_timeout"));
+                        DurationValue(d, "wait_timeout"),
+                        DurationValue(d, "run_timeout"));
                 }
                 else
                 {
@@ -338,6 +339,7 @@ public static partial class PipelineLoader
                 }
             }
 
+            var runSpec = ReadRun(job, name, keyNode) ?? new RunSpec.External();
             return new JobDefinition
             {
                 Name = name,
@@ -345,7 +347,9 @@ public static partial class PipelineLoader
                 After = ReadAfter(job, name),
                 Start = start,
                 Params = ReadParams(job, name),
-                Run = ReadRun(job, name, keyNode) ?? new RunSpec.External(),
+                Run = runSpec,
+                // The default applies to remote jobs only: a command's run ends when its process exits.
+                RunTimeout = DurationValue(job, "run_timeout") ?? (runSpec is RunSpec.Http ? defaults.RunTimeout : null),
                 Retries = IntValue(job, "retries") ?? defaults.Retries,
                 RetryBackoff = DurationValue(job, "retry_backoff") ?? defaults.RetryBackoff,
                 MaxParallel = IntValue(job, "max_parallel") ?? defaults.MaxParallel,
@@ -430,7 +434,7 @@ public static partial class PipelineLoader
         {
             if (Get(job, "run") is not { } runNode)
             {
-                Error(keyNode, $"job '{name}' has no 'run' (use run: {{ command: [program, args…] }} or run: external)");
+                Error(keyNode, $"job '{name}' has no 'run' (use run: {{ command: [program, args…] }}, run: {{ http: {{ url: … }} }} or run: external)");
                 return null;
             }
 
@@ -441,14 +445,24 @@ public static partial class PipelineLoader
 
             if (runNode is not YamlMappingNode run)
             {
-                Error(runNode, $"job '{name}': 'run' must be 'external' or a mapping with 'command'");
+                Error(runNode, $"job '{name}': 'run' must be 'external' or a mapping with 'command' or 'http'");
                 return null;
             }
 
-            CheckKeys(run, ["command"], $"run of job '{name}'");
+            CheckKeys(run, ["command", "http"], $"run of job '{name}'");
+            if (Get(run, "http") is { } httpNode)
+            {
+                if (Get(run, "command") is not null)
+                {
+                    Error(httpNode, $"job '{name}': 'run' has either 'command' or 'http', not both");
+                }
+
+                return ReadHttp(httpNode, name);
+            }
+
             if (Get(run, "command") is not { } commandNode)
             {
-                Error(run, $"job '{name}': 'run' needs 'command' (a list: [program, arg…])");
+                Error(run, $"job '{name}': 'run' needs 'command' (a list: [program, arg…]) or 'http' (a mapping with url)");
                 return null;
             }
 
@@ -536,5 +550,5 @@ public static partial class PipelineLoader
         }
     }
 
-    private sealed record JobDefaults(int Retries, TimeSpan RetryBackoff, int? MaxParallel, TimeSpan? WaitTimeout);
+    private sealed record JobDefaults(int Retries, TimeSpan RetryBackoff, int? MaxParallel, TimeSpan? WaitTimeout, TimeSpan? RunTimeout);
 }
