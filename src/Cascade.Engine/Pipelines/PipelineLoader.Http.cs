@@ -141,7 +141,7 @@ public static partial class PipelineLoader
         /// </summary>
         private BodyTemplate? ReadBody(YamlNode node, string name, bool root = false)
         {
-            if (node.Tag.Value is "!json")
+            if (node.Tag.IsLocal && node.Tag.Value == "!json")
             {
                 return ReadBody(WithoutTag(node), name) is { } inner ? new BodyTemplate.Embedded(inner) : null;
             }
