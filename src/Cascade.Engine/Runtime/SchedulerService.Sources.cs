@@ -135,6 +135,16 @@ public sealed partial class SchedulerService
                     await FlushAsync();
                 }
             }
+
+            // A remote run ends by its marker: look for each one by name too, so a lost notice costs one
+            // interval even where the rescan lists only recent partitions (a bucket, ADR 13).
+            if (_seenAtStart is null)
+            {
+                foreach (var key in _markerWaits.Keys.Select(k => k.Key).Distinct().ToList())
+                {
+                    await ObserveAsync(new MarkerEntry(_markers.Layout.Format(key), null), stop);
+                }
+            }
         }
         catch (IOException e) when (_seenAtStart is null)
         {
