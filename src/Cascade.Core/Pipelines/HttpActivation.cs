@@ -23,6 +23,13 @@ public sealed partial record HttpActivation
     /// <summary>How long one request may take; a timeout is retried like a 5xx.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Whether a 5xx or a timeout is sent again within the attempt. False for a target that has no
+    /// idempotency key (AWS Glue, AWS Data Pipeline): a timed-out request may have started the job,
+    /// so the attempt fails instead and only the job's <c>retries</c> send it again.
+    /// </summary>
+    public bool Resend { get; init; } = true;
+
     /// <summary>Sign the request with AWS SigV4 for this service and region (credentials from the standard AWS chain); null = unsigned.</summary>
     public AwsSigning? Aws { get; init; }
 

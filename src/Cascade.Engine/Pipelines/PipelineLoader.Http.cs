@@ -7,7 +7,7 @@ namespace Cascade.Engine.Pipelines;
 
 public static partial class PipelineLoader
 {
-    private static readonly string[] HttpKeys = ["url", "method", "headers", "body", "success_codes", "timeout", "aws"];
+    private static readonly string[] HttpKeys = ["url", "method", "headers", "body", "success_codes", "timeout", "resend", "aws"];
 
     [GeneratedRegex(@"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$")]
     private static partial Regex JsonNumber();
@@ -101,6 +101,12 @@ public static partial class PipelineLoader
                 Error(Get(http, "timeout")!, $"job '{name}': run.http.timeout must be positive");
             }
 
+            var resend = true;
+            if (Get(http, "resend") is { } resendNode && Scalar(resendNode, "resend") is { } resendText && !bool.TryParse(resendText, out resend))
+            {
+                Error(resendNode, $"job '{name}': run.http.resend must be true or false, not '{Shown(resendText)}'");
+            }
+
             AwsSigning? aws = null;
             if (Get(http, "aws") is { } awsNode)
             {
@@ -129,7 +135,7 @@ public static partial class PipelineLoader
                 return null;
             }
 
-            return new RunSpec.Http(new HttpActivation { Url = url, Method = method, Headers = headers, Body = body, SuccessCodes = codes, Timeout = timeout, Aws = aws })
+            return new RunSpec.Http(new HttpActivation { Url = url, Method = method, Headers = headers, Body = body, SuccessCodes = codes, Timeout = timeout, Resend = resend, Aws = aws })
             {
                 Location = At(node),
             };

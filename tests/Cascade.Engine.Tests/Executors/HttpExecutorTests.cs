@@ -134,6 +134,18 @@ public sealed class HttpExecutorTests : IDisposable
     }
 
     [Fact]
+    public async Task A_target_without_an_idempotency_key_is_not_sent_again_within_the_attempt()
+    {
+        await using var receiver = HttpReceiver.Start(_ => new ReceiverAnswer(HttpStatusCode.ServiceUnavailable, TimeSpan.Zero));
+        var pipeline = Load($"  remote:\n    run: {{ http: {{ url: \"{receiver.BaseUrl}/go\", resend: false }} }}\n");
+
+        var outcome = await Executor(pipeline).ExecuteAsync(Activation("remote", "20190312"), Context(), CancellationToken.None);
+
+        Assert.Equal(new AttemptOutcome.Failed($"POST http://127.0.0.1:{receiver.Port}/… answered 503 Service Unavailable", Retry: true), outcome);
+        Assert.Single(receiver.Requests);
+    }
+
+    [Fact]
     public async Task A_4xx_fails_at_once_without_a_retry_with_the_status_and_the_start_of_the_answer()
     {
         var answer = """{"__type": "ValidationException", "message": "bad input"}""" + new string('x', 500);

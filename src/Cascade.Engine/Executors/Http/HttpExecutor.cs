@@ -86,7 +86,7 @@ public sealed class HttpExecutor : IExecutor
         }
         catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException or IOException or OperationCanceledException)
         {
-            var reason = $"{request.Method} {shown} failed after {Retries + 1} tries: {Describe(e, spec.Timeout)}";
+            var reason = $"{request.Method} {shown} failed{(spec.Resend ? $" after {Tries(spec)} tries" : string.Empty)}: {Describe(e, spec.Timeout)}";
             await log.WriteAsync(reason);
             return new AttemptOutcome.Failed(reason, Retry: true);
         }
@@ -100,7 +100,7 @@ public sealed class HttpExecutor : IExecutor
         if (!spec.IsSuccess(status))
         {
             var retry = status >= 500;
-            var reason = $"{request.Method} {shown} answered {status} {ReasonPhrase(status)}{(retry ? $" after {Retries + 1} tries" : string.Empty)}{(answer.Length > 0 ? ": " + answer : string.Empty)}";
+            var reason = $"{request.Method} {shown} answered {status} {ReasonPhrase(status)}{(retry && spec.Resend ? $" after {Tries(spec)} tries" : string.Empty)}{(answer.Length > 0 ? ": " + answer : string.Empty)}";
             await log.WriteAsync(reason);
             return new AttemptOutcome.Failed(reason, retry);
         }
@@ -142,7 +142,7 @@ public sealed class HttpExecutor : IExecutor
         using var response = await Resilience(job, spec).ExecuteAsync(async ct =>
         {
             tries++;
-            await log.WriteAsync($"{request.Method} {shown} (try {tries} of {Retries + 1})");
+            await log.WriteAsync($"{request.Method} {shown} (try {tries} of {Tries(spec)})");
             using var message = await BuildAsync(spec, request, ct);
             var answer = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct);
             await log.WriteAsync($"answered {(int)answer.StatusCode} {ReasonPhrase((int)answer.StatusCode)}");
@@ -151,6 +151,8 @@ public sealed class HttpExecutor : IExecutor
         var start = await ReadStartAsync(response, kill);
         return ((int)response.StatusCode, start);
     }
+
+    private int Tries(HttpActivation spec) => spec.Resend ? Retries + 1 : 1;
 
     private async Task<HttpRequestMessage> BuildAsync(HttpActivation spec, RenderedRequest request, CancellationToken ct)
     {
@@ -188,7 +190,7 @@ public sealed class HttpExecutor : IExecutor
             if (!_resilience.TryGetValue(job, out var pipeline))
             {
                 var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = _time };
-                if (Retries > 0)
+                if (Retries > 0 && spec.Resend)
                 {
                     builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
                     {
