@@ -129,7 +129,7 @@ public sealed class S3MarkerStore : IMarkerStore, IDisposable
         try
         {
             using var response = await _client.GetObjectAsync(new GetObjectRequest { BucketName = _settings.Bucket, Key = Key(key) }, cancellationToken);
-            var writtenAt = response.LastModified is { } modified ? new DateTimeOffset(DateTime.SpecifyKind(modified.ToUniversalTime(), DateTimeKind.Utc)) : _time.GetUtcNow();
+            var writtenAt = response.LastModified is { } modified ? Utc(modified) : _time.GetUtcNow();
             var size = response.ContentLength;
             var body = size > MarkerBody.MaxBytes ? MarkerBody.TooLarge(size) : await ReadBodyAsync(response.ResponseStream, size, cancellationToken);
             return new StoredMarker(body, writtenAt) { ETag = response.ETag };
@@ -212,6 +212,7 @@ public sealed class S3MarkerStore : IMarkerStore, IDisposable
     {
         var full = ++_rescans % Math.Max(1, FullListingEvery) == 0;
         LastScanWasIncremental = !full;
+        _logger.LogDebug("rescan {N} of {Url}: {What}", _rescans, _settings.Url, full ? "the whole prefix" : "the recent partitions");
         foreach (var (prefix, startAfter) in full ? [(_settings.Prefix, null)] : IncrementalRanges())
         {
             await foreach (var entry in ListAsync(prefix, startAfter, cancellationToken))
@@ -279,7 +280,7 @@ public sealed class S3MarkerStore : IMarkerStore, IDisposable
                     continue;
                 }
 
-                var written = o.LastModified is { } modified ? new DateTimeOffset(DateTime.SpecifyKind(modified.ToUniversalTime(), DateTimeKind.Utc)) : (DateTimeOffset?)null;
+                var written = o.LastModified is { } modified ? Utc(modified) : (DateTimeOffset?)null;
                 yield return new MarkerEntry(relative, o.Size) { WrittenAt = written, ETag = o.ETag };
             }
 
@@ -291,6 +292,10 @@ public sealed class S3MarkerStore : IMarkerStore, IDisposable
             request.ContinuationToken = page.NextContinuationToken;
         }
     }
+
+    /// <summary>The SDK's times as UTC, whatever their kind says (an unspecified one is UTC, as S3 sends it).</summary>
+    private static DateTimeOffset Utc(DateTime time) =>
+        new(time.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(time, DateTimeKind.Utc) : time.ToUniversalTime(), TimeSpan.Zero);
 
     /// <summary>What notification sources post, until cancelled; nothing at all without a source.</summary>
     public IAsyncEnumerable<MarkerEntry> WatchAsync(CancellationToken cancellationToken) => Notices.ReadAllAsync(cancellationToken);
