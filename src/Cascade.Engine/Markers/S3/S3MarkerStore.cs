@@ -212,7 +212,10 @@ public sealed class S3MarkerStore : IMarkerStore, IDisposable
     {
         var full = ++_rescans % Math.Max(1, FullListingEvery) == 0;
         LastScanWasIncremental = !full;
-        _logger.LogDebug("rescan {N} of {Url}: {What}", _rescans, _settings.Url, full ? "the whole prefix" : "the recent partitions");
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            _logger.LogDebug("rescan {N} of {Url}: {What}", _rescans, _settings.Url, full ? "the whole prefix" : "the recent partitions");
+        }
         foreach (var (prefix, startAfter) in full ? [(_settings.Prefix, null)] : IncrementalRanges())
         {
             await foreach (var entry in ListAsync(prefix, startAfter, cancellationToken))
