@@ -53,7 +53,7 @@ public sealed class HttpExecutorTests : IDisposable
         return new Activation(key, 1, attempt, runId, [], Placeholders.BuiltIns(key, runId, attempt), parameters ?? []);
     }
 
-    private AttemptContext Context(Task? marker = null) => new("s3://b/x.done", Path.Combine(_logs, Guid.NewGuid().ToString("N") + ".log"))
+    private AttemptContext Context(Task? marker = null, string? log = null) => new("s3://b/x.done", log ?? Path.Combine(_logs, Guid.NewGuid().ToString("N") + ".log"))
     {
         MarkerObserved = marker ?? Task.CompletedTask,
     };
@@ -216,16 +216,18 @@ public sealed class HttpExecutorTests : IDisposable
         var executor = Executor(pipeline, time);
         var marker = new TaskCompletionSource();
 
-        var withMarker = executor.ExecuteAsync(Activation("remote", "20190312"), Context(marker.Task), CancellationToken.None);
-        await receiver.WaitForRequestsAsync(1, Bound);
+        // The clock moves only once the attempt waits for its marker: earlier, it would time the request out.
+        var first = Path.Combine(_logs, "with-marker.log");
+        var withMarker = executor.ExecuteAsync(Activation("remote", "20190312"), Context(marker.Task, first), CancellationToken.None);
+        await WaitUntilAsync(() => File.Exists(first) && ReadShared(first).Contains("activated", StringComparison.Ordinal));
         time.Advance(TimeSpan.FromHours(2));
         Assert.False(withMarker.IsCompleted);
         marker.SetResult();
         Assert.Equal(new AttemptOutcome.Exited(0), await withMarker.WaitAsync(Bound));
 
-        var withoutMarker = executor.ExecuteAsync(Activation("remote", "20190313"), Context(new TaskCompletionSource().Task), CancellationToken.None);
-        await receiver.WaitForRequestsAsync(2, Bound);
-        await WaitUntilAsync(() => File.ReadAllText(Directory.GetFiles(_logs).OrderBy(File.GetLastWriteTimeUtc).Last()).Contains("activated", StringComparison.Ordinal));
+        var log = Path.Combine(_logs, "without-marker.log");
+        var withoutMarker = executor.ExecuteAsync(Activation("remote", "20190313"), Context(new TaskCompletionSource().Task, log), CancellationToken.None);
+        await WaitUntilAsync(() => File.Exists(log) && ReadShared(log).Contains("activated", StringComparison.Ordinal));
         time.Advance(TimeSpan.FromHours(3));
         var failed = Assert.IsType<AttemptOutcome.Failed>(await withoutMarker.WaitAsync(Bound));
         Assert.Equal(new AttemptOutcome.Failed("no marker within run_timeout 3h after the activation", Retry: true), failed);
@@ -253,6 +255,13 @@ public sealed class HttpExecutorTests : IDisposable
         var tampered = request with { Body = request.Body.Replace("g1a1", "g1a2", StringComparison.Ordinal) };
         Assert.NotNull(SigV4Check.Problem(tampered, AccessKey, SecretKey, "states", "eu-west-1"));
         Assert.StartsWith("application/x-amz-json-1.0", request.Headers["Content-Type"], StringComparison.Ordinal);
+    }
+
+    private static string ReadShared(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

@@ -106,16 +106,18 @@ public sealed class HttpExecutor : IExecutor
         }
 
         var limit = job.RunTimeout;
-        await log.WriteAsync($"activated ({status} {ReasonPhrase(status)}); the run stays running until its marker appears{(limit is { } l ? $" (run_timeout {Duration.Format(l)})" : string.Empty)}");
-        return await WaitForMarkerAsync(context, limit, log, kill);
+        return await WaitForMarkerAsync(context, limit, log, $"activated ({status} {ReasonPhrase(status)}); the run stays running until its marker appears{(limit is { } l ? $" (run_timeout {Duration.Format(l)})" : string.Empty)}", kill);
     }
 
-    private async Task<AttemptOutcome> WaitForMarkerAsync(AttemptContext context, TimeSpan? limit, AttemptLog log, CancellationToken kill)
+    private async Task<AttemptOutcome> WaitForMarkerAsync(AttemptContext context, TimeSpan? limit, AttemptLog log, string activated, CancellationToken kill)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(kill);
         var marker = context.MarkerObserved ?? Task.Delay(Timeout.InfiniteTimeSpan, _time, stop.Token);
         var timeout = limit is { } l ? Task.Delay(l, _time, stop.Token) : Task.Delay(Timeout.InfiniteTimeSpan, _time, stop.Token);
         var killed = Task.Delay(Timeout.InfiniteTimeSpan, _time, kill);
+
+        // Logged once the run_timeout clock runs: the activation's time is where it counts from.
+        await log.WriteAsync(activated);
         var first = await Task.WhenAny(marker, timeout, killed);
         await stop.CancelAsync();
         if (first == marker && marker.IsCompletedSuccessfully)
