@@ -13,7 +13,28 @@ cd "$(dirname "$0")/.."
 
 log=$(mktemp -t cascade-test.XXXXXX)
 publish=$(mktemp -t cascade-publish.XXXXXX)
-trap 'rm -f "$log" "$publish"' EXIT
+s3pid=""
+s3data=""
+cleanup() {
+    if [ -n "$s3pid" ]; then kill "$s3pid" 2>/dev/null; wait "$s3pid" 2>/dev/null; fi
+    [ -n "$s3data" ] && rm -rf "$s3data" "$s3data-server.log"
+    rm -f "$log" "$publish"
+}
+trap cleanup EXIT
+
+# The S3-compatible server of the marker-store tests: s3rver on 127.0.0.1 (scripts/s3rver.sh
+# installs Node.js when missing and we are root, then s3rver itself). Its URL is exported as
+# CASCADE_TEST_S3_URL; without it the S3 tests fail under CI=true and say they did not run elsewhere.
+s3data=$(mktemp -d -t cascade-s3.XXXXXX)
+if s3url=$(bash scripts/s3rver.sh "$s3data" 2>"$s3data.log"); then
+    s3pid=$(cat "$s3data/pid")
+    export CASCADE_TEST_S3_URL=$s3url
+    echo "S3 tests use s3rver at $s3url"
+else
+    cat "$s3data.log" >&2
+    echo "s3rver did not start: the S3 tests $([ "${CI:-}" = "true" ] && echo fail || echo do not run)" >&2
+fi
+rm -f "$s3data.log"
 
 start=$SECONDS
 source scripts/test-tools.sh

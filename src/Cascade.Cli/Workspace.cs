@@ -1,8 +1,11 @@
 using Cascade.Core.Model;
 using Cascade.Core.Pipelines;
 using Cascade.Engine.Executors;
+using Cascade.Engine.Executors.Http;
 using Cascade.Engine.Executors.Process;
+using Cascade.Engine.Markers;
 using Cascade.Engine.Markers.Folder;
+using Cascade.Engine.Markers.S3;
 using Cascade.Engine.Pipelines;
 using Cascade.Engine.Requests;
 using Cascade.Engine.State.Sqlite;
@@ -79,11 +82,28 @@ internal sealed class Workspace
         }
     }
 
-    public FolderMarkerStore Markers(TimeProvider time, ILogger? logger = null) =>
-        new(MarkerFolder, Pipeline.Definition.Layout, time, logger ?? NullLogger.Instance);
+    /// <summary>
+    /// The marker store the pipeline names: its folder, or its bucket (an <see cref="S3MarkerStore"/>,
+    /// which owns its client: dispose it). A bucket that cannot be reached fails on first use.
+    /// </summary>
+    public IMarkerStore Markers(TimeProvider time, ILogger? logger = null) => Pipeline.Definition.Markers switch
+    {
+        MarkerSettings.S3 s3 => new S3MarkerStore(S3Clients.Create(s3), s3, Pipeline.Definition.Layout, time, logger ?? NullLogger.Instance, jobs: Pipeline.Jobs.Select(j => j.Name)),
+        _ => new FolderMarkerStore(MarkerFolder, Pipeline.Definition.Layout, time, logger ?? NullLogger.Instance),
+    };
+
+    /// <summary>What carries out attempts: commands as processes in the pipeline's folder, <c>run.http</c> jobs by HTTP (over <paramref name="http"/>).</summary>
+    public IExecutor Executor(HttpClient http, TimeProvider time) =>
+        new ExecutorRouter(Pipeline, CommandExecutor(), new HttpExecutor(Pipeline, http, time, Environment.GetEnvironmentVariable));
+
+    /// <summary>Where the markers are, for people: the folder (relative to here) or <c>s3://bucket/prefix</c>.</summary>
+    public string MarkersShown => Pipeline.Definition.Markers is MarkerSettings.S3 s3 ? s3.Url : Relative(MarkerFolder);
+
+    /// <summary>A marker's location for people: a path relative to here, or its <c>s3://</c> URL as it is.</summary>
+    public static string Shown(string location) => location.StartsWith("s3://", StringComparison.Ordinal) ? location : Relative(location);
 
     /// <summary>How this pipeline's commands start (ADR 13: posix_spawn on Linux, Process elsewhere, <c>CASCADE_EXECUTOR</c> to choose).</summary>
-    public IExecutor Executor()
+    private IExecutor CommandExecutor()
     {
         try
         {

@@ -79,7 +79,10 @@ internal static class BackfillCommand
     {
         var logger = new ConsoleLog();
         var options = new EngineOptions { UntilIdle = true, LogDirectory = ws.LogDirectory, RescanInterval = ws.Pipeline.Definition.RescanInterval };
-        using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(TimeProvider.System, logger), ws.Executor(), TimeProvider.System, logger, doorbell: doorbell);
+        var markers = ws.Markers(TimeProvider.System, logger);
+        using var ownedMarkers = markers as IDisposable;
+        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        using var service = new SchedulerService(ws.Pipeline, options, store, markers, ws.Executor(http, TimeProvider.System), TimeProvider.System, logger, doorbell: doorbell);
         var tally = before;
         service.RunChanged += change =>
         {

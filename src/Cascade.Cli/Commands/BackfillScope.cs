@@ -47,7 +47,7 @@ internal sealed class BackfillScope
         }
 
         var partitions = new Dictionary<string, HashSet<Partition>>(StringComparer.Ordinal);
-        foreach (var name in jobs.Where(j => pipeline[j].Run is RunSpec.Command))
+        foreach (var name in jobs.Where(j => pipeline[j].Run is not RunSpec.External))
         {
             var set = new HashSet<Partition>();
             for (var date = from; date <= to; date = date.AddDays(1))

@@ -29,10 +29,11 @@ internal static class DoneCommand
                     StringComparer.Ordinal),
             };
             var store = ws.Markers(TimeProvider.System);
+            using var owned = store as IDisposable;
             var (keys, replaced) = await ws.Desk(TimeProvider.System).WriteMarkersAsync(store, name, text, body, parse.GetValue(force), ct);
             if (keys.Count == 1)
             {
-                var path = Workspace.Relative(store.Locate(keys[0]));
+                var path = Workspace.Shown(store.Locate(keys[0]));
                 Console.WriteLine(replaced > 0 ? $"marker replaced: {path} (runs that already used it are not re-run)" : $"marker written: {path}");
             }
             else

@@ -78,7 +78,7 @@ internal static class ReplayCommand
             Console.WriteLine($"  {label.PadRight(width)}  {state,-15}  {generation,-9}  {Next(run, pipeline, inPlan)}");
         }
 
-        Console.WriteLine("Old markers are moved aside (markers/.superseded/), never deleted; upstream runs are not re-run.");
+        Console.WriteLine("Old markers are moved aside (to .superseded/ in the marker store), never deleted; upstream runs are not re-run.");
     }
 
     /// <summary>What the planned run does next, naming the inputs it waits for.</summary>

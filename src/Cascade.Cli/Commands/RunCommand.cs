@@ -92,7 +92,9 @@ internal static class RunCommand
             }
 
             await using var alerts = new AlertDispatcher(sinks, new AlertDeliveryOptions(), time, logger, metrics);
-            using var service = new SchedulerService(ws.Pipeline, options, store, ws.Markers(time, logger), ws.Executor(), time, logger, alerts, doorbell: lockFile, metrics: metrics);
+            var markers = ws.Markers(time, logger);
+            using var ownedMarkers = markers as IDisposable;
+            using var service = new SchedulerService(ws.Pipeline, options, store, markers, ws.Executor(http, time), time, logger, alerts, doorbell: lockFile, metrics: metrics);
             running = service;
             var printer = new RunPrinter(parse.GetValue(quiet), time);
             service.RunChanged += printer.OnChanged;
@@ -104,7 +106,7 @@ internal static class RunCommand
                 Console.WriteLine($"alerts go to {sink.Describe}");
             }
 
-            Console.WriteLine($"cascade run: {ws.Pipeline.Jobs.Count} jobs from {Workspace.Relative(ws.File)}; markers in {Workspace.Relative(ws.MarkerFolder)}; state in {Workspace.Relative(ws.StatePath)}; max-parallel {mp}{(options.UntilIdle ? "; until idle" : string.Empty)}");
+            Console.WriteLine($"cascade run: {ws.Pipeline.Jobs.Count} jobs from {Workspace.Relative(ws.File)}; markers in {ws.MarkersShown}; state in {Workspace.Relative(ws.StatePath)}; max-parallel {mp}{(options.UntilIdle ? "; until idle" : string.Empty)}");
             // Kestrel starts beside the scheduler, never before its first decision; a port that
             // cannot be bound stops the scheduler with the error (the API was asked for).
             string? webFailure = null;

@@ -23,6 +23,7 @@ internal static class WhyCommand
             var key = ws.Key(parse.GetValue(job)!, parse.GetValue(partition)!);
             await using var store = await ws.OpenStateForReadingAsync(TimeProvider.System, ct);
             var markers = ws.Markers(TimeProvider.System);
+            using var owned = markers as IDisposable;
             if (parse.GetValue(json))
             {
                 var details = await RunDetails.ReadAsync(ws.Pipeline, key, store, markers, ct);

@@ -30,6 +30,9 @@ public sealed record JobDefinition
     /// <summary>How long a run may wait for its remaining inputs once a same-partition input is done; null = forever.</summary>
     public TimeSpan? WaitTimeout { get; init; }
 
+    /// <summary>A remote (HTTP) run whose marker has not come this long after it was activated fails (and is retried); null = no limit.</summary>
+    public TimeSpan? RunTimeout { get; init; }
+
     /// <summary>SLA: the run should have succeeded this long after its partition ends (wall clock); null = none.</summary>
     public TimeSpan? Deadline { get; init; }
 

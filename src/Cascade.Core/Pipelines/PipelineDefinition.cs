@@ -9,8 +9,11 @@ public sealed record PipelineDefinition
     public IReadOnlyList<JobDefinition> Jobs { get; init; } = [];
     public MarkerLayout Layout { get; init; } = MarkerLayout.Default;
 
-    /// <summary>Marker folder as written (relative to the pipeline file's folder).</summary>
-    public string MarkerFolder { get; init; } = "./markers";
+    /// <summary>The marker store: a folder (the default, <c>./markers</c>) or an S3-compatible bucket.</summary>
+    public MarkerSettings Markers { get; init; } = new MarkerSettings.Folder("./markers");
+
+    /// <summary>Marker folder as written (relative to the pipeline file's folder); the default folder when the markers live in a bucket.</summary>
+    public string MarkerFolder => Markers is MarkerSettings.Folder folder ? folder.Path : "./markers";
 
     /// <summary>State location as written, e.g. <c>sqlite:.cascade/state.db</c>.</summary>
     public string State { get; init; } = "sqlite:.cascade/state.db";

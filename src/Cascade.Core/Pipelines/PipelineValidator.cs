@@ -134,6 +134,22 @@ public static class PipelineValidator
                 error(job.Location, $"job '{job.Name}': unknown placeholder '{{{unknown}}}' in run.command (known: {string.Join(", ", Placeholders.Names.Select(n => "{" + n + "}"))}, {{params.NAME}})");
             }
         }
+
+        if (job.Run is RunSpec.Http http)
+        {
+            var at = http.Location.Line > 0 ? http.Location : job.Location;
+            foreach (var unknown in http.Request.PlaceholderTemplates().SelectMany(Placeholders.Unknown).Distinct())
+            {
+                error(at, $"job '{job.Name}': unknown placeholder '{{{unknown}}}' in run.http (known: {string.Join(", ", Placeholders.Names.Select(n => "{" + n + "}"))}, {{params.NAME}})");
+            }
+        }
+
+        if (job.RunTimeout is { } runTimeout && (runTimeout <= TimeSpan.Zero || job.Run is not RunSpec.Http))
+        {
+            error(job.Location, runTimeout <= TimeSpan.Zero
+                ? $"job '{job.Name}': run_timeout must be positive"
+                : $"job '{job.Name}': run_timeout is for remote (run.http) jobs, whose marker comes later; a command's run ends when its process exits");
+        }
     }
 
     /// <summary>Cycles through non-negative-offset edges, each printed once as a path.</summary>

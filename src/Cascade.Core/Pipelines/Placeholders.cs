@@ -7,20 +7,20 @@ namespace Cascade.Core.Pipelines;
 
 /// <summary>
 /// Placeholder substitution in command arguments: <c>{job}</c>, <c>{partition}</c>, <c>{date}</c>,
-/// <c>{year}</c>, <c>{month}</c>, <c>{day}</c>, <c>{hour}</c>, <c>{run_id}</c>,
+/// <c>{year}</c>, <c>{month}</c>, <c>{day}</c>, <c>{hour}</c>, <c>{run_id}</c>, <c>{attempt}</c>,
 /// <c>{params.NAME}</c>. Substitution is per argument and purely textual: no value is ever
 /// interpreted by a shell.
 /// </summary>
 public static partial class Placeholders
 {
     public static readonly IReadOnlySet<string> Names =
-        new HashSet<string>(["job", "partition", "date", "year", "month", "day", "hour", "run_id"], StringComparer.Ordinal);
+        new HashSet<string>(["job", "partition", "date", "year", "month", "day", "hour", "run_id", "attempt"], StringComparer.Ordinal);
 
     [GeneratedRegex(@"\{(?<name>[A-Za-z_][A-Za-z0-9_.-]*)\}")]
     private static partial Regex Pattern();
 
     /// <summary>The built-in values for a run (<c>{hour}</c> is empty for daily runs).</summary>
-    public static IReadOnlyDictionary<string, string> BuiltIns(RunKey key, string runId)
+    public static IReadOnlyDictionary<string, string> BuiltIns(RunKey key, string runId, int attempt = 0)
     {
         var p = key.Partition;
         return new Dictionary<string, string>(StringComparer.Ordinal)
@@ -33,6 +33,7 @@ public static partial class Placeholders
             ["day"] = p.Date.Day.ToString("D2", CultureInfo.InvariantCulture),
             ["hour"] = p.Grain == Grain.Hourly ? p.HourOfDay.ToString("D2", CultureInfo.InvariantCulture) : string.Empty,
             ["run_id"] = runId,
+            ["attempt"] = attempt.ToString(CultureInfo.InvariantCulture),
         };
     }
 

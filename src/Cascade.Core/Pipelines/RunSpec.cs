@@ -14,6 +14,15 @@ public abstract record RunSpec
         public SourceLocation Location { get; init; } = SourceLocation.None;
     }
 
+    /// <summary>
+    /// A remote job started by one HTTP request: a success status means "activated", and the run
+    /// stays running until its marker appears (at most the job's <c>run_timeout</c>).
+    /// </summary>
+    public sealed record Http(HttpActivation Request) : RunSpec
+    {
+        public SourceLocation Location { get; init; } = SourceLocation.None;
+    }
+
     /// <summary>Done by someone else: Cascade only tracks its markers and never starts it.</summary>
     public sealed record External : RunSpec;
 }

@@ -11,7 +11,7 @@ namespace Cascade.Core.Scheduling;
 public sealed record PlannedRun(RunKey Key, int Depth, RunKey? Because, RunState? Current, int Generation, int NextGeneration, IReadOnlyList<RunKey> Missing)
 {
     /// <summary>A replayed run of a command job whose inputs are all done: it is queued at once.</summary>
-    public bool StartsAtOnce(Pipeline pipeline) => Depth == 0 && Missing.Count == 0 && pipeline[Key.Job].Run is RunSpec.Command;
+    public bool StartsAtOnce(Pipeline pipeline) => Depth == 0 && Missing.Count == 0 && pipeline[Key.Job].Run is not RunSpec.External;
 }
 
 /// <summary>

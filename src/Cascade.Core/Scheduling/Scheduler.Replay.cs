@@ -138,7 +138,7 @@ public sealed partial class Scheduler
             foreach (var name in jobs)
             {
                 var job = _pipeline[name];
-                if (job.Run is not RunSpec.Command)
+                if (job.Run is RunSpec.External)
                 {
                     continue;
                 }

@@ -125,6 +125,9 @@ public sealed partial class Scheduler
             case RunNotStarted n:
                 OnNotStarted(n);
                 break;
+            case RunFailed f:
+                OnFailed(f);
+                break;
             case TriggerRequested t:
                 OnTrigger(t);
                 break;
@@ -322,7 +325,7 @@ public sealed partial class Scheduler
             Change(run, "waiting", allDone ? null : "first input done");
         }
 
-        if (allDone && _pipeline[key.Job].Run is RunSpec.Command)
+        if (allDone && _pipeline[key.Job].Run is not RunSpec.External)
         {
             _waitingInputs.Remove(key);
             Enqueue(run, "inputs", at);
@@ -481,30 +484,48 @@ public sealed partial class Scheduler
     {
         var job = _pipeline[run.Key.Job];
         var attempt = run with { Attempt = run.Attempt + 1 };
-        if (job.Run is not RunSpec.Command command)
+        if (job.Run is RunSpec.External)
         {
             Change(attempt with { State = RunState.Waiting }, "waiting", "external job: waiting for its marker");
             return;
         }
 
-        var values = Placeholders.BuiltIns(run.Key, attempt.RunId);
-        var argv = new List<string>(command.Argv.Count);
+        var values = Placeholders.BuiltIns(run.Key, attempt.RunId, attempt.Attempt);
         var missing = new List<string>();
-        foreach (var template in command.Argv)
+        var argv = new List<string>();
+        IReadOnlyList<string> templates;
+        string where;
+        if (job.Run is RunSpec.Command command)
         {
-            Placeholders.TryRender(template, values, run.Params, out var arg, out var miss);
-            argv.Add(arg);
-            missing.AddRange(miss);
+            templates = command.Argv;
+            where = "run.command";
+            foreach (var template in command.Argv)
+            {
+                Placeholders.TryRender(template, values, run.Params, out var arg, out var miss);
+                argv.Add(arg);
+                missing.AddRange(miss);
+            }
+        }
+        else
+        {
+            // An HTTP activation is rendered by its executor (URL- and JSON-escaping); here only what is missing.
+            templates = [.. ((RunSpec.Http)job.Run).Request.PlaceholderTemplates()];
+            where = "run.http";
+            foreach (var template in templates)
+            {
+                Placeholders.TryRender(template, values, run.Params, out _, out var miss);
+                missing.AddRange(miss);
+            }
         }
 
         if (missing.Count > 0)
         {
-            var reason = $"no value for {string.Join(", ", missing.Distinct().Select(m => "{" + m + "}"))} in run.command (activation error, not retried)";
+            var reason = $"no value for {string.Join(", ", missing.Distinct().Select(m => "{" + m + "}"))} in {where} (activation error, not retried)";
             Fail(attempt with { ActivatedAt = run.ActivatedAt ?? at, StartedAt = at }, null, reason, at, retry: false);
             return;
         }
 
-        if (Placeholders.WithNul(command.Argv, values, run.Params) is { Count: > 0 } nul)
+        if (Placeholders.WithNul(templates, values, run.Params) is { Count: > 0 } nul)
         {
             var reason = $"the value of {string.Join(", ", nul.Select(m => "{" + m + "}"))} contains a NUL character, which would cut the argument (activation error, not retried)";
             Fail(attempt with { ActivatedAt = run.ActivatedAt ?? at, StartedAt = at }, null, reason, at, retry: false);
@@ -561,6 +582,20 @@ public sealed partial class Scheduler
         }
 
         Fail(run, e.ExitCode, $"exited with code {e.ExitCode}", e.At, retry: true);
+    }
+
+    private void OnFailed(RunFailed f)
+    {
+        if (!ReleaseSlot(f.Key, f.Generation, f.Attempt))
+        {
+            return;
+        }
+
+        var run = _runs.GetValueOrDefault(f.Key);
+        if (run is { State: RunState.Running } && run.Generation == f.Generation && run.Attempt == f.Attempt)
+        {
+            Fail(run, null, f.Retry ? f.Reason : $"{f.Reason} (not retried)", f.At, retry: f.Retry);
+        }
     }
 
     private void OnNotStarted(RunNotStarted n)

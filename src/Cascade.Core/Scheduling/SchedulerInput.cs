@@ -40,6 +40,12 @@ public abstract record SchedulerInput(DateTimeOffset At)
     /// <summary>An attempt could not be started at all (program not found, not executable…).</summary>
     public sealed record RunNotStarted(RunKey Key, int Generation, int Attempt, string Reason, DateTimeOffset At) : SchedulerInput(At);
 
+    /// <summary>
+    /// A started attempt failed for a reason an exit code cannot say (a remote activation answered
+    /// 4xx, kept failing, or its marker never came within <c>run_timeout</c>); retried when <paramref name="Retry"/>.
+    /// </summary>
+    public sealed record RunFailed(RunKey Key, int Generation, int Attempt, string Reason, bool Retry, DateTimeOffset At) : SchedulerInput(At);
+
     /// <summary>Someone asked to activate a run now, without checking its inputs.</summary>
     public sealed record TriggerRequested(RunKey Key, IReadOnlyDictionary<string, string> Params, DateTimeOffset At) : SchedulerInput(At);
 

@@ -38,6 +38,13 @@ public interface IMarkerStore
     /// <summary>Every object in the store that looks like a marker (any name ending in <c>.done</c>), streamed.</summary>
     IAsyncEnumerable<MarkerEntry> ScanAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The periodic look for markers whose notices were lost, after the full <see cref="ScanAsync"/>
+    /// of the start-up. A store across a network may list only what can still be new (a bucket lists
+    /// the recent partitions, and everything again every few calls: ADR 16); by default, a full scan.
+    /// </summary>
+    IAsyncEnumerable<MarkerEntry> RescanAsync(CancellationToken cancellationToken) => ScanAsync(cancellationToken);
+
     /// <summary>Relative paths of markers as they appear, until cancelled. A missed notice is caught by the next scan.</summary>
     IAsyncEnumerable<MarkerEntry> WatchAsync(CancellationToken cancellationToken);
 }

@@ -12,4 +12,7 @@ public readonly record struct MarkerEntry(string RelativePath, long? Size)
 
     /// <summary>When the marker was last written, when the listing says.</summary>
     public DateTimeOffset? WrittenAt { get; init; }
+
+    /// <summary>The object's entity tag, when the store has one (S3): with the path, it names one version of the marker.</summary>
+    public string? ETag { get; init; }
 }

@@ -12,5 +12,8 @@ public sealed record StoredMarker(MarkerBody Body, DateTimeOffset WrittenAt)
     /// </summary>
     public string? NotAMarker { get; init; }
 
+    /// <summary>The object's entity tag, when the store has one (S3).</summary>
+    public string? ETag { get; init; }
+
     public static StoredMarker Refused(string reason) => new(MarkerBody.Empty, DateTimeOffset.MinValue) { NotAMarker = reason };
 }

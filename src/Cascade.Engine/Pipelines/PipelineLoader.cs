@@ -12,12 +12,12 @@ namespace Cascade.Engine.Pipelines;
 /// Reads <c>cascade.yaml</c> into a <see cref="PipelineDefinition"/> and validates it. Every error
 /// names the file, line and column; loading never throws for a bad file.
 /// </summary>
-public static class PipelineLoader
+public static partial class PipelineLoader
 {
     private static readonly string[] TopKeys = ["timezone", "markers", "state", "defaults", "alerts", "jobs"];
-    private static readonly string[] JobKeys = ["description", "after", "grain", "start", "params", "run", "retries", "retry_backoff", "max_parallel", "schedule", "partition_offset", "catchup", "wait_timeout", "deadline"];
-    private static readonly string[] DefaultKeys = ["retries", "retry_backoff", "max_parallel", "wait_timeout"];
-    private static readonly string[] MarkerKeys = ["folder", "layout", "rescan_interval"];
+    private static readonly string[] JobKeys = ["description", "after", "grain", "start", "params", "run", "retries", "retry_backoff", "max_parallel", "schedule", "partition_offset", "catchup", "wait_timeout", "deadline", "run_timeout"];
+    private static readonly string[] DefaultKeys = ["retries", "retry_backoff", "max_parallel", "wait_timeout", "run_timeout"];
+    private static readonly string[] MarkerKeys = ["folder", "s3", "layout", "rescan_interval"];
 
     /// <summary>The largest pipeline file read; a bigger one (or a device such as /dev/zero) is refused unread.</summary>
     public const int MaxFileBytes = 1024 * 1024;
@@ -118,7 +118,7 @@ public static class PipelineLoader
         return i >= 0 ? message[(i + 3)..] : message;
     }
 
-    private sealed class Reader(string file, List<ValidationError> errors)
+    private sealed partial class Reader(string file, List<ValidationError> errors)
     {
         private TimeZoneInfo _zone = TimeZoneInfo.Utc;
 
@@ -239,34 +239,7 @@ public static class PipelineLoader
                 timezone = tz;
             }
 
-            var folder = "./markers";
-            var layout = MarkerLayout.Default;
-            var rescan = TimeSpan.FromSeconds(30);
-            if (Get(root, "markers") is { } markersNode)
-            {
-                if (markersNode is not YamlMappingNode markers)
-                {
-                    Error(markersNode, "'markers' must be a mapping (folder, layout)");
-                }
-                else
-                {
-                    CheckKeys(markers, MarkerKeys, "markers");
-                    folder = OptionalScalar(markers, "folder") ?? folder;
-                    if (Get(markers, "layout") is { } layoutNode && Scalar(layoutNode, "markers.layout") is { } pattern)
-                    {
-                        if (MarkerLayout.TryParse(pattern, out var parsed, out var problem))
-                        {
-                            layout = parsed!;
-                        }
-                        else
-                        {
-                            Error(layoutNode, problem!);
-                        }
-                    }
-
-                    rescan = DurationValue(markers, "rescan_interval") ?? rescan;
-                }
-            }
+            var (markerSettings, layout, rescan) = ReadMarkers(root);
 
             var state = OptionalScalar(root, "state") ?? "sqlite:.cascade/state.db";
             if (Get(root, "state") is { } stateNode && !state.StartsWith("sqlite:", StringComparison.Ordinal))
@@ -274,7 +247,7 @@ public static class PipelineLoader
                 Error(stateNode, $"state '{state}' is not supported: use sqlite:PATH");
             }
 
-            var defaults = new JobDefaults(0, TimeSpan.FromSeconds(30), null, null);
+            var defaults = new JobDefaults(0, TimeSpan.FromSeconds(30), null, null, null);
             if (Get(root, "defaults") is { } defaultsNode)
             {
                 if (defaultsNode is YamlMappingNode d)
@@ -284,7 +257,8 @@ public static class PipelineLoader
                         IntValue(d, "retries") ?? defaults.Retries,
                         DurationValue(d, "retry_backoff") ?? defaults.RetryBackoff,
                         IntValue(d, "max_parallel"),
-                        DurationValue(d, "wait_timeout"));
+                        DurationValue(d, "wait_timeout"),
+                        DurationValue(d, "run_timeout"));
                 }
                 else
                 {
@@ -324,7 +298,7 @@ public static class PipelineLoader
                 SourcePath = file,
                 Jobs = jobs,
                 Layout = layout,
-                MarkerFolder = folder,
+                Markers = markerSettings,
                 State = state,
                 TimeZone = timezone,
                 RescanInterval = rescan,
@@ -365,6 +339,7 @@ public static class PipelineLoader
                 }
             }
 
+            var runSpec = ReadRun(job, name, keyNode) ?? new RunSpec.External();
             return new JobDefinition
             {
                 Name = name,
@@ -372,7 +347,9 @@ public static class PipelineLoader
                 After = ReadAfter(job, name),
                 Start = start,
                 Params = ReadParams(job, name),
-                Run = ReadRun(job, name, keyNode) ?? new RunSpec.External(),
+                Run = runSpec,
+                // The default applies to remote jobs only: a command's run ends when its process exits.
+                RunTimeout = DurationValue(job, "run_timeout") ?? (runSpec is RunSpec.Http ? defaults.RunTimeout : null),
                 Retries = IntValue(job, "retries") ?? defaults.Retries,
                 RetryBackoff = DurationValue(job, "retry_backoff") ?? defaults.RetryBackoff,
                 MaxParallel = IntValue(job, "max_parallel") ?? defaults.MaxParallel,
@@ -457,7 +434,7 @@ public static class PipelineLoader
         {
             if (Get(job, "run") is not { } runNode)
             {
-                Error(keyNode, $"job '{name}' has no 'run' (use run: {{ command: [program, args…] }} or run: external)");
+                Error(keyNode, $"job '{name}' has no 'run' (use run: {{ command: [program, args…] }}, run: {{ http: {{ url: … }} }} or run: external)");
                 return null;
             }
 
@@ -468,14 +445,24 @@ public static class PipelineLoader
 
             if (runNode is not YamlMappingNode run)
             {
-                Error(runNode, $"job '{name}': 'run' must be 'external' or a mapping with 'command'");
+                Error(runNode, $"job '{name}': 'run' must be 'external' or a mapping with 'command' or 'http'");
                 return null;
             }
 
-            CheckKeys(run, ["command"], $"run of job '{name}'");
+            CheckKeys(run, ["command", "http"], $"run of job '{name}'");
+            if (Get(run, "http") is { } httpNode)
+            {
+                if (Get(run, "command") is not null)
+                {
+                    Error(httpNode, $"job '{name}': 'run' has either 'command' or 'http', not both");
+                }
+
+                return ReadHttp(httpNode, name);
+            }
+
             if (Get(run, "command") is not { } commandNode)
             {
-                Error(run, $"job '{name}': 'run' needs 'command' (a list: [program, arg…])");
+                Error(run, $"job '{name}': 'run' needs 'command' (a list: [program, arg…]) or 'http' (a mapping with url)");
                 return null;
             }
 
@@ -563,5 +550,5 @@ public static class PipelineLoader
         }
     }
 
-    private sealed record JobDefaults(int Retries, TimeSpan RetryBackoff, int? MaxParallel, TimeSpan? WaitTimeout);
+    private sealed record JobDefaults(int Retries, TimeSpan RetryBackoff, int? MaxParallel, TimeSpan? WaitTimeout, TimeSpan? RunTimeout);
 }

@@ -151,10 +151,12 @@ public sealed class RequestDesk(Pipeline pipeline, string statePath, TimeProvide
         }
 
         var keys = Keys(name, partitions);
-        var existing = keys.Where(k => File.Exists(store.Locate(k))).ToList();
+        // Every existing marker is found before anything is written: a refused range changes nothing.
+        var existing = await ExistingAsync(store, keys, ct);
         if (existing.Count > 0 && !force)
         {
-            var shown = Path.GetRelativePath(Environment.CurrentDirectory, store.Locate(existing[0]));
+            var location = store.Locate(existing[0]);
+            var shown = location.StartsWith("s3://", StringComparison.Ordinal) ? location : Path.GetRelativePath(Environment.CurrentDirectory, location);
             throw new RequestRefusedException(keys.Count == 1
                 ? $"{shown} exists already: {name} {existing[0].Partition.Key} is done. Its body is kept; a new one would not re-run what ran on it (use `cascade replay {name} {existing[0].Partition.Key}` for that, or {door.Force} to replace the marker anyway)"
                 : $"{existing.Count} of the {keys.Count} markers of {name} {partitions} exist already ({string.Join(", ", existing.Take(5).Select(k => k.Partition.Key))}{(existing.Count > 5 ? ", …" : string.Empty)}); nothing was written. Their bodies are kept; new ones would not re-run what ran on them (use `cascade replay {name} {partitions}` for that, or {door.Force} to replace them anyway)",
@@ -168,6 +170,45 @@ public sealed class RequestDesk(Pipeline pipeline, string statePath, TimeProvide
         }
 
         return (keys, existing.Count);
+    }
+
+    /// <summary>
+    /// The keys that have a marker already: by name in a folder; in a bucket one read per key for a
+    /// few keys, else one listing of the store (a range of 100,000 keys is ~100 list requests, not 100,000 reads).
+    /// </summary>
+    private static async Task<List<RunKey>> ExistingAsync(IMarkerStore store, IReadOnlyList<RunKey> keys, CancellationToken ct)
+    {
+        if (store is Markers.Folder.FolderMarkerStore)
+        {
+            return keys.Where(k => File.Exists(store.Locate(k))).ToList();
+        }
+
+        if (keys.Count <= 20)
+        {
+            var found = new List<RunKey>();
+            foreach (var key in keys)
+            {
+                if (await store.ReadStoredAsync(key, ct) is { } stored)
+                {
+                    if (stored.NotAMarker is { } reason)
+                    {
+                        throw new IOException($"marker {store.Locate(key)} {reason}; nothing was written");
+                    }
+
+                    found.Add(key);
+                }
+            }
+
+            return found;
+        }
+
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var entry in store.ScanAsync(ct))
+        {
+            listed.Add(entry.RelativePath);
+        }
+
+        return keys.Where(k => listed.Contains(store.Layout.Format(k))).ToList();
     }
 
     /// <summary>A marker body's metadata value as a person typed it: numbers and true/false stay JSON values, the rest strings.</summary>

@@ -147,6 +147,12 @@ public sealed partial class SchedulerService
                 Measure(change);
             }
 
+            if (change.Run.State == RunState.Succeeded && !_markerWaits.IsEmpty && _markerWaits.TryRemove((change.Run.Key, change.Run.Generation, change.Run.Attempt), out var waiting))
+            {
+                // A remote attempt ends by its marker: it is recorded now.
+                waiting.TrySetResult();
+            }
+
             RunChanged?.Invoke(change);
         }
     }
@@ -196,8 +202,11 @@ public sealed partial class SchedulerService
         SchedulerInput? result = null;
         try
         {
+            var markerObserved = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _markerWaits[(a.Key, a.Generation, a.Attempt)] = markerObserved;
             var context = new AttemptContext(_markers.Locate(a.Key), LogFiles.PathOf(_options.LogDirectory, a.Key, a.Generation, a.Attempt))
             {
+                MarkerObserved = markerObserved.Task,
                 Started = AttemptStarted is not null || _metrics is not null ? () => OnStarted(a) : null,
                 KillReason = () => _kill.IsCancellationRequested
                     ? "the scheduler stopped (the run is queued again on the next start)"
@@ -214,6 +223,7 @@ public sealed partial class SchedulerService
             finally
             {
                 _attempts.TryRemove((a.Key, a.Generation, a.Attempt), out _);
+                _markerWaits.TryRemove((a.Key, a.Generation, a.Attempt), out _);
                 attemptCts.Dispose();
             }
 
@@ -222,6 +232,7 @@ public sealed partial class SchedulerService
                 AttemptOutcome.Exited { ExitCode: 0 } => new RunExited(a.Key, a.Generation, a.Attempt, 0, await _markers.ReadAsync(a.Key, CancellationToken.None), _time.GetUtcNow()),
                 AttemptOutcome.Exited e => new RunExited(a.Key, a.Generation, a.Attempt, e.ExitCode, null, _time.GetUtcNow()),
                 AttemptOutcome.NotStarted n => new RunNotStarted(a.Key, a.Generation, a.Attempt, n.Reason, _time.GetUtcNow()),
+                AttemptOutcome.Failed f => new RunFailed(a.Key, a.Generation, a.Attempt, f.Reason, f.Retry, _time.GetUtcNow()),
 
                 // Killed by a cancel or a forced replay (not by shutdown): the core sees a stale exit and frees the slot.
                 AttemptOutcome.Killed when !_kill.IsCancellationRequested => new RunExited(a.Key, a.Generation, a.Attempt, 137, null, _time.GetUtcNow()),

@@ -127,13 +127,33 @@ public sealed partial class SchedulerService
         var n = 0;
         var every = flushEvery ?? _options.MaxBatch;
         var started = _time.GetTimestamp();
-        await foreach (var entry in _markers.ScanAsync(stop))
+        try
         {
-            await ObserveAsync(entry, stop);
-            if (++n % every == 0)
+            // The start-up lists the whole store (the repair of missing markers relies on it); later rescans may list less.
+            await foreach (var entry in _seenAtStart is null ? _markers.RescanAsync(stop) : _markers.ScanAsync(stop))
             {
-                await FlushAsync();
+                await ObserveAsync(entry, stop);
+                if (++n % every == 0)
+                {
+                    await FlushAsync();
+                }
             }
+
+            // A remote run ends by its marker: look for each one by name too, so a lost notice costs one
+            // interval even where the rescan lists only recent partitions (a bucket, ADR 16).
+            if (_seenAtStart is null)
+            {
+                foreach (var key in _markerWaits.Keys.Select(k => k.Key).Distinct().ToList())
+                {
+                    await ObserveAsync(new MarkerEntry(_markers.Layout.Format(key), null), stop);
+                }
+            }
+        }
+        catch (IOException e) when (_seenAtStart is null)
+        {
+            // A store across a network (a bucket) can fail a listing: what was read counts, the next rescan lists again.
+            // The start-up rescan is not caught: a store that cannot be listed at all is the user's to fix.
+            _logger.LogWarning("marker store: {Error}; listing again in {Interval}", e.Message, Core.Model.Duration.Format(_options.RescanInterval));
         }
 
         _metrics?.RescanTook(_time.GetElapsedTime(started));

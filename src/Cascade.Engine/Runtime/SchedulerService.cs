@@ -42,6 +42,7 @@ public sealed partial class SchedulerService : IDisposable
     private Task _effectStage = Task.CompletedTask;
     private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _effectFailure;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(RunKey Key, int Generation, int Attempt), CancellationTokenSource> _attempts = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(RunKey Key, int Generation, int Attempt), TaskCompletionSource> _markerWaits = new(); // attempts that end by their marker (remote runs)
     private readonly AlertDispatcher? _alerts;
     private readonly SchedulerMetrics? _metrics;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(RunKey Key, int Generation), (DateTimeOffset QueuedAt, bool AfterUpstream)> _activating = new();

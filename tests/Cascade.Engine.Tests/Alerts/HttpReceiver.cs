@@ -10,6 +10,9 @@ internal sealed record ReceivedRequest(string Method, string RawPath, IReadOnlyD
 /// <summary>How the receiver answers its n-th request (1-based): a status, after a delay.</summary>
 internal sealed record ReceiverAnswer(HttpStatusCode Status, TimeSpan Delay)
 {
+    /// <summary>The answer's body, if any.</summary>
+    public string? Body { get; init; }
+
     public static ReceiverAnswer Ok { get; } = new(HttpStatusCode.OK, TimeSpan.Zero);
 }
 
@@ -181,6 +184,12 @@ internal sealed class HttpReceiver : IAsyncDisposable
             }
 
             context.Response.StatusCode = (int)answer.Status;
+            if (answer.Body is { } text)
+            {
+                var bytes = Encoding.UTF8.GetBytes(text);
+                await context.Response.OutputStream.WriteAsync(bytes);
+            }
+
             context.Response.Close();
         }
         catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException or OperationCanceledException or IOException)
