@@ -29,25 +29,38 @@ internal static class DagCost
         return times.Skip(1).Average();
     }
 
-    /// <summary>An executor (<paramref name="create"/> in the folder) running <c>[true]</c> to its end, as the engine calls it (no engine); ms per job.</summary>
-    public static async Task<double> ExecutorMsAsync(int count, Workdir dir, Func<string, IExecutor> create)
+    /// <summary>
+    /// Executors (each made by its factory in the folder) running <c>[true]</c> to its end, as the
+    /// engine calls them (no engine), interleaved job by job (the order alternating) so that a
+    /// shared machine's load falls on all of them alike; ms per job for each, after one warm-up job each.
+    /// </summary>
+    public static async Task<double[]> ExecutorsMsAsync(int count, Workdir dir, params Func<string, IExecutor>[] create)
     {
-        var executor = create(dir.Root);
-        var times = new List<double>();
+        var executors = create.Select(c => c(dir.Root)).ToArray();
+        var times = executors.Select(_ => new List<double>()).ToArray();
         for (var i = 0; i <= count; i++)
         {
-            var key = new RunKey("j", Partition.Day(Workdir.Epoch.AddDays(i)));
-            var activation = new Activation(key, 1, 1, $"run-{i}", ["true"], EmptyParams.Instance, EmptyParams.Instance);
-            var context = new AttemptContext(dir.MarkerPath("j", Workdir.Day(i)), Path.Combine(dir.LogDirectory, $"{executor.GetType().Name}-{i}.log"));
-            var start = Stopwatch.GetTimestamp();
-            var outcome = await executor.ExecuteAsync(activation, context, CancellationToken.None);
-            times.Add(Stats.MsSince(start));
-            if (outcome is not AttemptOutcome.Exited(0))
+            for (var k = 0; k < executors.Length; k++)
             {
-                throw new InvalidOperationException($"{executor.GetType().Name} [true] ended {outcome}");
+                var e = (i + k) % executors.Length;
+                var executor = executors[e];
+                var key = new RunKey("j", Partition.Day(Workdir.Epoch.AddDays(i)));
+                var activation = new Activation(key, 1, 1, $"run-{i}", ["true"], EmptyParams.Instance, EmptyParams.Instance);
+                var context = new AttemptContext(dir.MarkerPath("j", Workdir.Day(i)), Path.Combine(dir.LogDirectory, "j", $"{e}-{i}", "g1-a1.log"));
+                var start = Stopwatch.GetTimestamp();
+                var outcome = await executor.ExecuteAsync(activation, context, CancellationToken.None);
+                if (i > 0)
+                {
+                    times[e].Add(Stats.MsSince(start));
+                }
+
+                if (outcome is not AttemptOutcome.Exited(0))
+                {
+                    throw new InvalidOperationException($"{executor.GetType().Name} [true] ended {outcome}");
+                }
             }
         }
 
-        return times.Skip(1).Average();
+        return [.. times.Select(t => t.Average())];
     }
 }

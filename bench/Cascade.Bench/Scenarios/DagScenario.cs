@@ -105,8 +105,9 @@ internal static class DagScenario
         Per job = wall ÷ processes. Ratio = cascade ÷ make of the same run. Every run measures each side once per shape,
         interleaved, the order rotating from run to run; the table shows medians. Cost per job (cascade's side, on the
         first shape, a chain, where jobs run one at a time): a bare Process.Start of `true` + wait for exit; each
-        executor alone (ExecuteAsync of [true] to its end: ProcessExecutor with pipes redirected and drained into the
-        log file; PosixSpawnExecutor with the log file as the child's stdout and stderr, no pipes); the engine alone on the chain with a no-op executor (decide, commit, marker write, thread hops; no process); and
+        executor alone (ExecuteAsync of [true] to its end, a new log folder and file per job as the engine gives them:
+        ProcessExecutor with pipes redirected and drained into the log file; PosixSpawnExecutor with the log file as
+        the child's stdout and stderr, no pipes), the two interleaved job by job, and their ratio; the engine alone on the chain with a no-op executor (decide, commit, marker write, thread hops; no process); and
         commits per job. Shapes: {string.Join("; ", shapes.Select(s => $"{s.Name}: {s.Description}"))}.
         """;
 
@@ -141,10 +142,17 @@ internal static class DagScenario
         var detail = new JsonObject { ["run"] = run, ["shape"] = "cost" };
         using var dir = Workdir.Create(Name + "-cost");
         report.Record("cost per job: Process.Start(true) + exit, no redirection", "ms", await DagCost.BareSpawnMsAsync(spawns, dir.Root));
-        report.Record("cost per job: ProcessExecutor [true] (pipes, log file, exit)", "ms", await DagCost.ExecutorMsAsync(spawns, dir, d => new ProcessExecutor(d)));
         if (PosixSpawnExecutor.UnsupportedReason is null)
         {
-            report.Record("cost per job: PosixSpawnExecutor [true] (log file as stdout/stderr, no pipes, exit)", "ms", await DagCost.ExecutorMsAsync(spawns, dir, d => new PosixSpawnExecutor(d)));
+            var both = await DagCost.ExecutorsMsAsync(spawns, dir, d => new ProcessExecutor(d), d => new PosixSpawnExecutor(d));
+            report.Record("cost per job: ProcessExecutor [true] (pipes, log file, exit)", "ms", both[0]);
+            report.Record("cost per job: PosixSpawnExecutor [true] (log file as stdout/stderr, no pipes, exit)", "ms", both[1]);
+            report.Record("cost per job: PosixSpawnExecutor / ProcessExecutor", "×", both[1] / both[0]);
+        }
+        else
+        {
+            report.Record("cost per job: ProcessExecutor [true] (pipes, log file, exit)", "ms", (await DagCost.ExecutorsMsAsync(spawns, dir, d => new ProcessExecutor(d)))[0]);
+            report.Note($"PosixSpawnExecutor not measured: {PosixSpawnExecutor.UnsupportedReason}");
         }
         var engine = await CascadeInProcessAsync(chain, detail, _ => new NoopExecutor(), "noop_commits");
         report.Record($"cost per job: engine alone, {chain.Name}, no-op executor", "ms", engine * 1000 / chain.Executed);
