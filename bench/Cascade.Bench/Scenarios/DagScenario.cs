@@ -104,10 +104,12 @@ internal static class DagScenario
         before the rename of the first go marker (all renamed back to back) to the 'succeeded' commit of the last job.
         Per job = wall ÷ processes. Ratio = cascade ÷ make of the same run. Every run measures each side once per shape,
         interleaved, the order rotating from run to run; the table shows medians. Cost per job (cascade's side, on the
-        first shape, a chain, where jobs run one at a time): a bare Process.Start of `true` + wait for exit; each
-        executor alone (ExecuteAsync of [true] to its end, a new log folder and file per job as the engine gives them:
-        ProcessExecutor with pipes redirected and drained into the log file; PosixSpawnExecutor with the log file as
-        the child's stdout and stderr, no pipes), the two interleaved job by job, and their ratio; the engine alone on the chain with a no-op executor (decide, commit, marker write, thread hops; no process); and
+        first shape, a chain, where jobs run one at a time), four ways to run `true` interleaved job by job (the order
+        rotating): the OS floor (posix_spawn of /usr/bin/true, no file actions, one variable, blocking waitpid); a bare
+        Process.Start of `true` + wait for exit; each executor alone (ExecuteAsync of [true] to its end, a new log
+        folder and file per job as the engine gives them: ProcessExecutor with pipes redirected and drained into the
+        log file; PosixSpawnExecutor with the log file as the child's stdout and stderr, no pipes), and the ratio of
+        the two executors; the engine alone on the chain with a no-op executor (decide, commit, marker write, thread hops; no process); and
         commits per job. Shapes: {string.Join("; ", shapes.Select(s => $"{s.Name}: {s.Description}"))}.
         """;
 
@@ -141,19 +143,23 @@ internal static class DagScenario
     {
         var detail = new JsonObject { ["run"] = run, ["shape"] = "cost" };
         using var dir = Workdir.Create(Name + "-cost");
-        report.Record("cost per job: Process.Start(true) + exit, no redirection", "ms", await DagCost.BareSpawnMsAsync(spawns, dir.Root));
         if (PosixSpawnExecutor.UnsupportedReason is null)
         {
-            var both = await DagCost.ExecutorsMsAsync(spawns, dir, d => new ProcessExecutor(d), d => new PosixSpawnExecutor(d));
-            report.Record("cost per job: ProcessExecutor [true] (pipes, log file, exit)", "ms", both[0]);
-            report.Record("cost per job: PosixSpawnExecutor [true] (log file as stdout/stderr, no pipes, exit)", "ms", both[1]);
-            report.Record("cost per job: PosixSpawnExecutor / ProcessExecutor", "×", both[1] / both[0]);
+            var ms = await DagCost.ExecutorsMsAsync(spawns, dir, _ => new DagCost.OsFloor(), d => new DagCost.BareProcess(d), d => new ProcessExecutor(d), d => new PosixSpawnExecutor(d));
+            report.Record("cost per job: posix_spawn(/usr/bin/true) + waitpid, nothing else (the OS floor)", "ms", ms[0]);
+            report.Record("cost per job: Process.Start(true) + exit, no redirection", "ms", ms[1]);
+            report.Record("cost per job: ProcessExecutor [true] (pipes, log file, exit)", "ms", ms[2]);
+            report.Record("cost per job: PosixSpawnExecutor [true] (log file as stdout/stderr, no pipes, exit)", "ms", ms[3]);
+            report.Record("cost per job: PosixSpawnExecutor / ProcessExecutor", "×", ms[3] / ms[2]);
         }
         else
         {
-            report.Record("cost per job: ProcessExecutor [true] (pipes, log file, exit)", "ms", (await DagCost.ExecutorsMsAsync(spawns, dir, d => new ProcessExecutor(d)))[0]);
-            report.Note($"PosixSpawnExecutor not measured: {PosixSpawnExecutor.UnsupportedReason}");
+            var ms = await DagCost.ExecutorsMsAsync(spawns, dir, d => new DagCost.BareProcess(d), d => new ProcessExecutor(d));
+            report.Record("cost per job: Process.Start(true) + exit, no redirection", "ms", ms[0]);
+            report.Record("cost per job: ProcessExecutor [true] (pipes, log file, exit)", "ms", ms[1]);
+            report.Note($"PosixSpawnExecutor and the OS floor not measured: {PosixSpawnExecutor.UnsupportedReason}");
         }
+
         var engine = await CascadeInProcessAsync(chain, detail, _ => new NoopExecutor(), "noop_commits");
         report.Record($"cost per job: engine alone, {chain.Name}, no-op executor", "ms", engine * 1000 / chain.Executed);
         report.Record($"cost per job: commits per job, {chain.Name}", string.Empty, (double)detail["noop_commits"]!.GetValue<long>() / chain.Executed);
