@@ -58,6 +58,11 @@ internal static class DagScenario
 
         sides.AddRange(variants.Select(v => ($"cascade {v.Label}", (Func<DagShape, JsonObject, Task<double>>)((s, d) => CascadeProcessAsync(v, s, d)))));
         sides.Add(("engine in-process", (s, d) => CascadeInProcessAsync(s, d, EngineHost.DefaultExecutor, "engine_commits")));
+        if (EngineHost.DefaultExecutor(Path.GetTempPath()) is not ProcessExecutor)
+        {
+            // The same engine with the fallback executor, in the same runs: the executor's share of a job in the engine.
+            sides.Add(("engine in-process, ProcessExecutor", (s, d) => CascadeInProcessAsync(s, d, w => new ProcessExecutor(w), "engine_process_commits")));
+        }
 
         // One unmeasured in-process graph first: the engine's figure is a long-running scheduler's, JIT warm.
         await CascadeInProcessAsync(DagShape.Chain(10), [], _ => new NoopExecutor(), "warm_up_commits");
@@ -100,7 +105,8 @@ internal static class DagScenario
         {string.Join("; ", variants.Select(v => $"`{v.CommandLine} run --until-idle --max-parallel {Parallel} --quiet` ({v.Label})"))}
         (runtime start-up, pipeline load, creating the state database, rescan, the jobs, shutdown). Engine in-process
         (a long-running scheduler, JIT warmed by two unmeasured small graphs in this process): the engine composed as
-        `cascade run` does (its executor: parameter 'executor'), started and Ready first; from just
+        `cascade run` does (its executor: parameter 'executor'; where that is not ProcessExecutor, the same engine with
+        ProcessExecutor is a side of its own), started and Ready first; from just
         before the rename of the first go marker (all renamed back to back) to the 'succeeded' commit of the last job.
         Per job = wall ÷ processes. Ratio = cascade ÷ make of the same run. Every run measures each side once per shape,
         interleaved, the order rotating from run to run; the table shows medians. Cost per job (cascade's side, on the
