@@ -64,9 +64,11 @@ internal static class DagScenario
             sides.Add(("engine in-process, ProcessExecutor", (s, d) => CascadeInProcessAsync(s, d, w => new ProcessExecutor(w), "engine_process_commits")));
         }
 
-        // One unmeasured in-process graph first: the engine's figure is a long-running scheduler's, JIT warm.
+        // Unmeasured in-process graphs first: the engine's figure is a long-running scheduler's, JIT warm. 50 jobs
+        // per executor, so that its code (not precompiled, unlike the framework's Process) has reached tier 1.
         await CascadeInProcessAsync(DagShape.Chain(10), [], _ => new NoopExecutor(), "warm_up_commits");
-        await CascadeInProcessAsync(DagShape.Chain(10), [], EngineHost.DefaultExecutor, "warm_up_commits");
+        await CascadeInProcessAsync(DagShape.Chain(50), [], EngineHost.DefaultExecutor, "warm_up_commits");
+        await CascadeInProcessAsync(DagShape.Chain(50), [], w => new ProcessExecutor(w), "warm_up_commits");
         var chain = shapes[0];
         for (var run = 1; run <= o.Runs; run++)
         {
@@ -104,7 +106,8 @@ internal static class DagScenario
         step pays it, go markers already there and a fresh folder (no state) every time: `make -j{Parallel} all`; and
         {string.Join("; ", variants.Select(v => $"`{v.CommandLine} run --until-idle --max-parallel {Parallel} --quiet` ({v.Label})"))}
         (runtime start-up, pipeline load, creating the state database, rescan, the jobs, shutdown). Engine in-process
-        (a long-running scheduler, JIT warmed by two unmeasured small graphs in this process): the engine composed as
+        (a long-running scheduler, JIT warmed by unmeasured graphs in this process: a 10-job chain with a no-op executor
+        and a 50-job chain with each executor): the engine composed as
         `cascade run` does (its executor: parameter 'executor'; where that is not ProcessExecutor, the same engine with
         ProcessExecutor is a side of its own), started and Ready first; from just
         before the rename of the first go marker (all renamed back to back) to the 'succeeded' commit of the last job.
