@@ -58,10 +58,17 @@ internal static class DagScenario
 
         sides.AddRange(variants.Select(v => ($"cascade {v.Label}", (Func<DagShape, JsonObject, Task<double>>)((s, d) => CascadeProcessAsync(v, s, d)))));
         sides.Add(("engine in-process", (s, d) => CascadeInProcessAsync(s, d, EngineHost.DefaultExecutor, "engine_commits")));
+        if (EngineHost.DefaultExecutor(Path.GetTempPath()) is not ProcessExecutor)
+        {
+            // The same engine with the fallback executor, in the same runs: the executor's share of a job in the engine.
+            sides.Add(("engine in-process, ProcessExecutor", (s, d) => CascadeInProcessAsync(s, d, w => new ProcessExecutor(w), "engine_process_commits")));
+        }
 
-        // One unmeasured in-process graph first: the engine's figure is a long-running scheduler's, JIT warm.
+        // Unmeasured in-process graphs first: the engine's figure is a long-running scheduler's, JIT warm. 50 jobs
+        // per executor, so that its code (not precompiled, unlike the framework's Process) has reached tier 1.
         await CascadeInProcessAsync(DagShape.Chain(10), [], _ => new NoopExecutor(), "warm_up_commits");
-        await CascadeInProcessAsync(DagShape.Chain(10), [], EngineHost.DefaultExecutor, "warm_up_commits");
+        await CascadeInProcessAsync(DagShape.Chain(50), [], EngineHost.DefaultExecutor, "warm_up_commits");
+        await CascadeInProcessAsync(DagShape.Chain(50), [], w => new ProcessExecutor(w), "warm_up_commits");
         var chain = shapes[0];
         for (var run = 1; run <= o.Runs; run++)
         {
@@ -99,14 +106,19 @@ internal static class DagScenario
         step pays it, go markers already there and a fresh folder (no state) every time: `make -j{Parallel} all`; and
         {string.Join("; ", variants.Select(v => $"`{v.CommandLine} run --until-idle --max-parallel {Parallel} --quiet` ({v.Label})"))}
         (runtime start-up, pipeline load, creating the state database, rescan, the jobs, shutdown). Engine in-process
-        (a long-running scheduler, JIT warmed by two unmeasured small graphs in this process): the engine composed as
-        `cascade run` does (its executor: parameter 'executor'), started and Ready first; from just
+        (a long-running scheduler, JIT warmed by unmeasured graphs in this process: a 10-job chain with a no-op executor
+        and a 50-job chain with each executor): the engine composed as
+        `cascade run` does (its executor: parameter 'executor'; where that is not ProcessExecutor, the same engine with
+        ProcessExecutor is a side of its own), started and Ready first; from just
         before the rename of the first go marker (all renamed back to back) to the 'succeeded' commit of the last job.
         Per job = wall ÷ processes. Ratio = cascade ÷ make of the same run. Every run measures each side once per shape,
         interleaved, the order rotating from run to run; the table shows medians. Cost per job (cascade's side, on the
-        first shape, a chain, where jobs run one at a time): a bare Process.Start of `true` + wait for exit; each
-        executor alone (ExecuteAsync of [true] to its end: ProcessExecutor with pipes redirected and drained into the
-        log file; PosixSpawnExecutor with the log file as the child's stdout and stderr, no pipes); the engine alone on the chain with a no-op executor (decide, commit, marker write, thread hops; no process); and
+        first shape, a chain, where jobs run one at a time), four ways to run `true` interleaved job by job (the order
+        rotating): the OS floor (posix_spawn of /usr/bin/true, no file actions, one variable, blocking waitpid); a bare
+        Process.Start of `true` + wait for exit; each executor alone (ExecuteAsync of [true] to its end, a new log
+        folder and file per job as the engine gives them: ProcessExecutor with pipes redirected and drained into the
+        log file; PosixSpawnExecutor with the log file as the child's stdout and stderr, no pipes), and the ratio of
+        the two executors; the engine alone on the chain with a no-op executor (decide, commit, marker write, thread hops; no process); and
         commits per job. Shapes: {string.Join("; ", shapes.Select(s => $"{s.Name}: {s.Description}"))}.
         """;
 
@@ -140,12 +152,23 @@ internal static class DagScenario
     {
         var detail = new JsonObject { ["run"] = run, ["shape"] = "cost" };
         using var dir = Workdir.Create(Name + "-cost");
-        report.Record("cost per job: Process.Start(true) + exit, no redirection", "ms", await DagCost.BareSpawnMsAsync(spawns, dir.Root));
-        report.Record("cost per job: ProcessExecutor [true] (pipes, log file, exit)", "ms", await DagCost.ExecutorMsAsync(spawns, dir, d => new ProcessExecutor(d)));
         if (PosixSpawnExecutor.UnsupportedReason is null)
         {
-            report.Record("cost per job: PosixSpawnExecutor [true] (log file as stdout/stderr, no pipes, exit)", "ms", await DagCost.ExecutorMsAsync(spawns, dir, d => new PosixSpawnExecutor(d)));
+            var ms = await DagCost.ExecutorsMsAsync(spawns, dir, _ => new DagCost.OsFloor(), d => new DagCost.BareProcess(d), d => new ProcessExecutor(d), d => new PosixSpawnExecutor(d));
+            report.Record("cost per job: posix_spawn(/usr/bin/true) + waitpid, nothing else (the OS floor)", "ms", ms[0]);
+            report.Record("cost per job: Process.Start(true) + exit, no redirection", "ms", ms[1]);
+            report.Record("cost per job: ProcessExecutor [true] (pipes, log file, exit)", "ms", ms[2]);
+            report.Record("cost per job: PosixSpawnExecutor [true] (log file as stdout/stderr, no pipes, exit)", "ms", ms[3]);
+            report.Record("cost per job: PosixSpawnExecutor / ProcessExecutor", "×", ms[3] / ms[2]);
         }
+        else
+        {
+            var ms = await DagCost.ExecutorsMsAsync(spawns, dir, d => new DagCost.BareProcess(d), d => new ProcessExecutor(d));
+            report.Record("cost per job: Process.Start(true) + exit, no redirection", "ms", ms[0]);
+            report.Record("cost per job: ProcessExecutor [true] (pipes, log file, exit)", "ms", ms[1]);
+            report.Note($"PosixSpawnExecutor and the OS floor not measured: {PosixSpawnExecutor.UnsupportedReason}");
+        }
+
         var engine = await CascadeInProcessAsync(chain, detail, _ => new NoopExecutor(), "noop_commits");
         report.Record($"cost per job: engine alone, {chain.Name}, no-op executor", "ms", engine * 1000 / chain.Executed);
         report.Record($"cost per job: commits per job, {chain.Name}", string.Empty, (double)detail["noop_commits"]!.GetValue<long>() / chain.Executed);
