@@ -36,6 +36,12 @@ public sealed class CronSchedule : ISchedule
             error = $"'{text}' is not a 5-field cron expression (minute hour day-of-month month day-of-week): {e.Message}";
             return false;
         }
+        catch (MissingSeedException)
+        {
+            // Cronos reads H (a hashed value, as in Jenkins) but needs a seed for it; Cascade offers none.
+            error = $"'{text}' uses H (a hashed value), which Cascade does not support: write the minute or hour itself (e.g. '17 2 * * *')";
+            return false;
+        }
     }
 
     public DateTimeOffset? NextAfter(DateTimeOffset after) => _expression.GetNextOccurrence(after, _zone, inclusive: false);

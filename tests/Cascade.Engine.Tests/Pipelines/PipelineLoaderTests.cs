@@ -60,6 +60,21 @@ public sealed class PipelineLoaderTests
     }
 
     [Fact]
+    public void Regression_a_cron_schedule_with_H_is_a_located_error_not_a_crash()
+    {
+        // Found by the pipeline fuzz test (seed 1CGtxHLbdpS2): Cronos threw MissingSeedException
+        // out of the loader for a schedule with H in it.
+        var error = Single("""
+            jobs:
+              extract:
+                schedule: "0 H * * *"
+                run: { command: [true] }
+            """, "uses H (a hashed value)");
+
+        Assert.Equal(3, error.Location.Line);
+    }
+
+    [Fact]
     public void Broken_yaml_reports_the_line()
     {
         var errors = Errors("jobs:\n  a:\n    run: [unclosed\n");
