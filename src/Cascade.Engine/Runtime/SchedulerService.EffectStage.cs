@@ -202,11 +202,17 @@ public sealed partial class SchedulerService
         SchedulerInput? result = null;
         try
         {
-            var markerObserved = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _markerWaits[(a.Key, a.Generation, a.Attempt)] = markerObserved;
+            // Only a remote run ends by its marker; a command's attempt ends by its exit, so it is not tracked here.
+            TaskCompletionSource? markerObserved = null;
+            if (_pipeline[a.Key.Job].Run is Core.Pipelines.RunSpec.Http)
+            {
+                markerObserved = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _markerWaits[(a.Key, a.Generation, a.Attempt)] = markerObserved;
+            }
+
             var context = new AttemptContext(_markers.Locate(a.Key), LogFiles.PathOf(_options.LogDirectory, a.Key, a.Generation, a.Attempt))
             {
-                MarkerObserved = markerObserved.Task,
+                MarkerObserved = markerObserved?.Task,
                 Started = AttemptStarted is not null || _metrics is not null ? () => OnStarted(a) : null,
                 KillReason = () => _kill.IsCancellationRequested
                     ? "the scheduler stopped (the run is queued again on the next start)"
@@ -223,7 +229,11 @@ public sealed partial class SchedulerService
             finally
             {
                 _attempts.TryRemove((a.Key, a.Generation, a.Attempt), out _);
-                _markerWaits.TryRemove((a.Key, a.Generation, a.Attempt), out _);
+                if (markerObserved is not null)
+                {
+                    _markerWaits.TryRemove((a.Key, a.Generation, a.Attempt), out _);
+                }
+
                 attemptCts.Dispose();
             }
 

@@ -616,33 +616,16 @@ public sealed class SqliteRunStore : IRunStore, IStateQueries
             cancellationToken);
 
     /// <summary>The rows a query with <c>$job</c> and <c>$partition</c> returns for one run key.</summary>
-    private async ValueTask<IReadOnlyList<T>> ReadByKeyAsync<T>(string sql, RunKey key, Func<SqliteDataReader, T> read, CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            await using var cmd = _connection.CreateCommand();
-            cmd.CommandText = sql;
-            cmd.Parameters.AddWithValue("$job", key.Job);
-            cmd.Parameters.AddWithValue("$partition", key.Partition.Key);
-            var result = new List<T>();
-            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+    private ValueTask<IReadOnlyList<T>> ReadByKeyAsync<T>(string sql, RunKey key, Func<SqliteDataReader, T> read, CancellationToken cancellationToken) =>
+        ReadAsync(
+            sql,
+            p =>
             {
-                result.Add(read(reader));
-            }
-
-            return result;
-        }
-        catch (SqliteException e)
-        {
-            throw SqliteErrors.Describe(_path, "cannot read", e);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+                p.AddWithValue("$job", key.Job);
+                p.AddWithValue("$partition", key.Partition.Key);
+            },
+            read,
+            cancellationToken);
 
     public async ValueTask<IReadOnlyList<RunCount>> CountRunsAsync(CancellationToken cancellationToken) =>
         await ReadAsync(
