@@ -25,6 +25,40 @@ public sealed class ChangeFeedTests : IDisposable
     private static SchedulerEffect.RunChanged Quiet(Run run) => new(run, "succeeded", "done marker observed", Quiet: true);
 
     [Fact]
+    public async Task Runs_seen_done_in_bulk_read_back_field_for_field_whatever_the_rows_per_statement()
+    {
+        // Two full statements of the bulk insert and a remainder; bodies, warnings, hours and odd text.
+        var runs = new List<Run>();
+        for (var i = 0; i < 2 * SeenDoneInsert.RowsPerStatement + 22; i++)
+        {
+            var day = new DateOnly(2019, 1, 1).AddDays(i / 3).ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
+            var run = SeenDone($"job_{i % 3}", i % 5 == 0 ? day + "07" : day, T0.AddMilliseconds(i * 1001.5));
+            runs.Add(i % 4 == 0
+                ? run with { Marker = MarkerBody.Parse($$"""{"params": {"n": "{{i}}", "name": "ü'\"; DROP"}, "rows": {{i}}}"""), Warnings = [$"warning {i} ü"] }
+                : run);
+        }
+
+        await using (var store = await SqliteRunStore.OpenAsync(_path, TimeProvider.System))
+        {
+            await store.CommitAsync(runs.Select(Quiet).Reverse().ToList(), [], [], CancellationToken.None);
+        }
+
+        await using var reopened = await SqliteRunStore.OpenAsync(_path, TimeProvider.System);
+        foreach (var expected in runs)
+        {
+            var actual = await reopened.GetRunAsync(expected.Key, CancellationToken.None);
+            Assert.NotNull(actual);
+            Assert.Equal(
+                (expected.State, expected.Generation, expected.CreatedAt, expected.FinishedAt, expected.Cause, expected.Marker?.ToJson(), string.Join("|", expected.Warnings)),
+                (actual.State, actual.Generation, actual.CreatedAt, actual.FinishedAt, actual.Cause, actual.Marker?.ToJson(), string.Join("|", actual.Warnings)));
+        }
+
+        var feed = await reopened.ChangesAfterAsync(0, 1000, CancellationToken.None);
+        Assert.Equal(Enumerable.Range(1, runs.Count).Select(i => (long)i), feed.Select(c => c.Id));
+        Assert.Equal(runs.Select(r => (r.Key.Job, r.Key.Partition.Key)).Order(), feed.Select(c => (c.Job, c.Partition)).Order());
+    }
+
+    [Fact]
     public async Task Runs_first_seen_done_are_in_the_feed_without_a_history_line()
     {
         await using var store = await SqliteRunStore.OpenAsync(_path, TimeProvider.System);

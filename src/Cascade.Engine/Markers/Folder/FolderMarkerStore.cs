@@ -151,6 +151,24 @@ public sealed class FolderMarkerStore : IMarkerStore
             yield break;
         }
 
+        if (Files.UnixFile.IsSupported)
+        {
+            // One statx per marker, relative to its folder, the type from the folder itself (ADR 8).
+            var walk = Files.UnixDirectory.Walk(
+                Root,
+                ".done",
+                enter: folder => Path.GetFileName(folder.AsSpan()) is not SupersededFolder,
+                skippedLink: path => WarnOnce(path, $"not following '{path}': it is a symbolic link to a folder, and links in the marker folder are not followed"));
+            foreach (var e in walk)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                // Only a regular file may be taken as an empty marker; anything else is read, and refused.
+                yield return new MarkerEntry(e.RelativePath, e.Kind == Files.FileKind.Regular ? e.Size : null) { WrittenAt = e.Kind == Files.FileKind.Regular ? e.Modified : null };
+            }
+
+            yield break;
+        }
+
         // Straight from the directory entries: no FileInfo and no path arithmetic per file.
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 };
         var rootLength = Root.Length + (Root.EndsWith('/') ? 0 : 1);

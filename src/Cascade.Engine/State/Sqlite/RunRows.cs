@@ -24,11 +24,6 @@ internal static class RunRows
             reason = excluded.reason, warnings = excluded.warnings;
         """;
 
-    // Microsoft.Data.Sqlite binds every parameter by name, and SQLite finds a name by a linear
-    // search: the cost per row grows with the rows per statement. 16 rows made the cold start on
-    // 365,000 markers 6.0–6.6 s, 4 rows 5.0–5.7 s (2 rows were no faster).
-    private const int RowsPerStatement = 4;
-
     public static string StateName(RunState state) => state.Name();
 
     /// <summary>
@@ -38,7 +33,7 @@ internal static class RunRows
     /// returned as blocks, one per day touched: the change feed finds a block's runs by its
     /// partition range (the primary key) and its numbers, without an index on them (ADR 14).
     /// </summary>
-    public static List<(long First, long Last, string From, string To)> InsertSeenDone(SqliteConnection connection, SqliteTransaction tx, IReadOnlyList<Run> unsorted, long lastSeq)
+    public static List<(long First, long Last, string From, string To)> InsertSeenDone(SqliteConnection connection, IReadOnlyList<Run> unsorted, long lastSeq)
     {
         // In key order, as the table stores it (text order of partition, job, generation):
         // appending to the B-tree instead of splitting pages all over it, and a block's change
@@ -46,89 +41,25 @@ internal static class RunRows
         var runs = unsorted.Select(r => (Partition: r.Key.Partition.Key, Run: r))
             .OrderBy(x => x.Partition, StringComparer.Ordinal).ThenBy(x => x.Run.Key.Job, StringComparer.Ordinal).ThenBy(x => x.Run.Generation).ToList();
         var blocks = new List<(long First, long Last, string From, string To)>();
-        SqliteCommand? full = null;
-        try
+        using var insert = new SeenDoneInsert(connection);
+        for (var i = 0; i < runs.Count; i++)
         {
-            for (var start = 0; start < runs.Count; start += RowsPerStatement)
+            var (partition, run) = runs[i];
+            var seq = lastSeq + i + 1;
+            if (blocks.Count > 0 && string.CompareOrdinal(blocks[^1].From, 0, partition, 0, 8) == 0)
             {
-                var count = Math.Min(RowsPerStatement, runs.Count - start);
-                SqliteCommand cmd;
-                if (count == RowsPerStatement)
-                {
-                    cmd = full ??= SeenDoneCommand(connection, tx, count);
-                }
-                else
-                {
-                    cmd = SeenDoneCommand(connection, tx, count);
-                }
-
-                for (var i = 0; i < count; i++)
-                {
-                    var (partition, run) = runs[start + i];
-                    var seq = lastSeq + start + i + 1;
-                    if (blocks.Count > 0 && string.CompareOrdinal(blocks[^1].From, 0, partition, 0, 8) == 0)
-                    {
-                        blocks[^1] = blocks[^1] with { Last = seq, To = partition };
-                    }
-                    else
-                    {
-                        blocks.Add((seq, seq, partition, partition));
-                    }
-
-                    var p = i * SeenDoneColumns;
-                    cmd.Parameters[p].Value = run.Key.Job;
-                    cmd.Parameters[p + 1].Value = partition;
-                    cmd.Parameters[p + 2].Value = run.Generation;
-                    cmd.Parameters[p + 3].Value = StateName(run.State);
-                    cmd.Parameters[p + 4].Value = SqliteRunStore.Time(run.CreatedAt);
-                    cmd.Parameters[p + 5].Value = run.FinishedAt is { } f ? SqliteRunStore.Time(f) : DBNull.Value;
-                    cmd.Parameters[p + 6].Value = run.Cause ?? (object)DBNull.Value;
-                    cmd.Parameters[p + 7].Value = run.Marker is { } m ? m.ToJson() : DBNull.Value;
-                    cmd.Parameters[p + 8].Value = run.Warnings.Count == 0 ? "[]" : JsonSerializer.Serialize(run.Warnings, EngineJson.Default.IReadOnlyListString);
-                    cmd.Parameters[p + 9].Value = seq;
-                }
-
-                cmd.ExecuteNonQuery();
-                if (cmd != full)
-                {
-                    cmd.Dispose();
-                }
+                blocks[^1] = blocks[^1] with { Last = seq, To = partition };
             }
-        }
-        finally
-        {
-            full?.Dispose();
+            else
+            {
+                blocks.Add((seq, seq, partition, partition));
+            }
+
+            insert.Add(run, partition, seq);
         }
 
+        insert.Flush();
         return blocks;
-    }
-
-    private const int SeenDoneColumns = 10;
-
-    private static SqliteCommand SeenDoneCommand(SqliteConnection connection, SqliteTransaction tx, int rows)
-    {
-        var cmd = connection.CreateCommand();
-        cmd.Transaction = tx;
-        var values = new System.Text.StringBuilder();
-        for (var i = 0; i < rows; i++)
-        {
-            var p = i * SeenDoneColumns;
-            values.Append(i == 0 ? string.Empty : ",")
-                .Append(System.Globalization.CultureInfo.InvariantCulture, $"(@p{p},@p{p + 1},@p{p + 2},@p{p + 3},0,0,@p{p + 4},@p{p + 5},@p{p + 6},'{{}}','{{}}',@p{p + 7},@p{p + 8},@p{p + 9})");
-            for (var k = 0; k < SeenDoneColumns; k++)
-            {
-                cmd.Parameters.Add(new SqliteParameter("@p" + (p + k).ToString(System.Globalization.CultureInfo.InvariantCulture), null));
-            }
-        }
-
-        cmd.CommandText = $"""
-            INSERT INTO runs (job, partition, generation, state, attempt, failures, created_at, finished_at, cause, params, trigger_params, marker, warnings, seen_seq)
-            VALUES {values}
-            ON CONFLICT (partition, job, generation) DO UPDATE SET
-                state = excluded.state, finished_at = excluded.finished_at, marker = excluded.marker, warnings = excluded.warnings, seen_seq = excluded.seen_seq;
-            """;
-        cmd.Prepare();
-        return cmd;
     }
 
     public static bool TryParseState(string name, out RunState state) => RunStates.TryParse(name, out state);

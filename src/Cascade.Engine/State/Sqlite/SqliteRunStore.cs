@@ -332,7 +332,7 @@ public sealed class SqliteRunStore : IRunStore, IStateQueries
                 }
             }
 
-            foreach (var (first, lastInBlock, from, to) in RunRows.InsertSeenDone(_connection, tx, seenDone, seq))
+            foreach (var (first, lastInBlock, from, to) in RunRows.InsertSeenDone(_connection, seenDone, seq))
             {
                 block.Parameters["$first"].Value = first;
                 block.Parameters["$last"].Value = lastInBlock;
