@@ -18,10 +18,14 @@ internal static class UnixFile
     private const int AtEmptyPath = 0x1000;
     private const uint StatxBasicStats = 0x7ff;
     private const int ORdOnly = 0;
+    private const int OWrOnly = 1;
+    private const int OCreat = 0x40;
+    private const int OExcl = 0x80;
     private const int ONonBlock = 0x800;
     private const int OCloExec = 0x80000;
 
     public const int ENOENT = 2;
+    public const int EEXIST = 17;
     public const int EACCES = 13;
     public const int ENOTDIR = 20;
     public const int ELOOP = 40;
@@ -58,6 +62,23 @@ internal static class UnixFile
 
         status = opened;
         return handle;
+    }
+
+    /// <summary>
+    /// Creates an empty file at <paramref name="path"/> that must not exist yet (<c>O_CREAT|O_EXCL</c>,
+    /// mode 0666 less the umask, as .NET creates files); 0 when created, else the errno (<c>EEXIST</c>:
+    /// something is there; <c>ENOENT</c>: its folder is missing). Two system calls, no exception.
+    /// </summary>
+    public static int CreateEmpty(string path)
+    {
+        var fd = NativeMethods.Open(Encode(path), OWrOnly | OCreat | OExcl | OCloExec, 0x1B6);
+        if (fd < 0)
+        {
+            return Marshal.GetLastPInvokeError();
+        }
+
+        using var handle = new SafeFileHandle(fd, ownsHandle: true);
+        return 0;
     }
 
     /// <summary>

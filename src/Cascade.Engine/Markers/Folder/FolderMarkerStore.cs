@@ -46,12 +46,13 @@ public sealed class FolderMarkerStore : IMarkerStore
         var tmp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             var json = body.ToJson();
             if (json.Length == 0 && TryCreateEmpty(path))
             {
                 return;
             }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
 
             await File.WriteAllTextAsync(tmp, json, cancellationToken);
             File.Move(tmp, path, overwrite: true);
@@ -75,6 +76,24 @@ public sealed class FolderMarkerStore : IMarkerStore
     /// </summary>
     private static bool TryCreateEmpty(string path)
     {
+        if (Files.UnixFile.IsSupported)
+        {
+            var errno = Files.UnixFile.CreateEmpty(path);
+            if (errno == Files.UnixFile.ENOENT)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                errno = Files.UnixFile.CreateEmpty(path);
+            }
+
+            return errno switch
+            {
+                0 => true,
+                Files.UnixFile.EEXIST => false,
+                _ => throw new IOException(Files.UnixFile.Describe(errno), errno), // HResult = errno, as .NET sets it on Unix
+            };
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         try
         {
             using (new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
