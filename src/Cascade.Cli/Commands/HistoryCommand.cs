@@ -66,7 +66,7 @@ internal static class HistoryCommand
 
     /// <summary>How to see an attempt's output, or that it has none because its command never started.</summary>
     private static string LogNote(Workspace ws, Core.Model.RunKey key, AttemptRecord a) =>
-        a.FinishedAt is not null && !File.Exists(Engine.Runtime.LogFiles.PathOf(ws.LogDirectory, key, a.Generation, a.Attempt))
+        a.FinishedAt is not null && !File.Exists(Engine.Runtime.LogFiles.Find(ws.LogDirectory, key, a.Generation, a.Attempt))
             ? "never started: no output (`cascade logs` says why)"
             : $"cascade logs {key.Job} {key.Partition.Key} --generation {a.Generation} --attempt {a.Attempt}";
 }

@@ -59,7 +59,7 @@ internal static class LogsCommand
                 throw new CliException($"{key.Job} {key.Partition.Key} generation {g} has attempts 1..{run.Attempt}, not {n}");
             }
 
-            var path = LogFiles.PathOf(ws.LogDirectory, key, g, n);
+            var path = LogFiles.Find(ws.LogDirectory, key, g, n);
             var record = (await store.GetAttemptsAsync(key, ct)).LastOrDefault(a => a.Generation == g && a.Attempt == n);
             var live = IsLive(run, n, record);
             if (!File.Exists(path) && !live)

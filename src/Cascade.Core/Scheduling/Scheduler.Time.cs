@@ -37,7 +37,7 @@ public sealed partial class Scheduler
 
             Consider(_retries.Count > 0 ? _retries.Min.At : null);
             Consider(_waitDeadlines.Count > 0 ? _waitDeadlines.Min.At : null);
-            foreach (var job in _pipeline.Jobs)
+            foreach (var job in _timedJobs)
             {
                 if (job.Schedule is { } s)
                 {

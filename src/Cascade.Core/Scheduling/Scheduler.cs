@@ -22,6 +22,9 @@ namespace Cascade.Core.Scheduling;
 public sealed partial class Scheduler
 {
     private readonly Pipeline _pipeline;
+
+    // Jobs with a schedule or a deadline: the only ones NextWakeAt, asked on every loop pass, looks at.
+    private readonly JobDefinition[] _timedJobs;
     private readonly SchedulerOptions _options;
     private readonly Dictionary<RunKey, Run> _runs = [];
     private readonly SortedSet<RunKey> _ready = [];
@@ -43,6 +46,7 @@ public sealed partial class Scheduler
     public Scheduler(Pipeline pipeline, SchedulerOptions options, SchedulerSnapshot snapshot)
     {
         _pipeline = pipeline;
+        _timedJobs = [.. pipeline.Jobs.Where(j => j.Schedule is not null || j.Deadline is not null)];
         _options = options;
         _held = options.HoldUntilStarted;
         foreach (var run in snapshot.Runs)

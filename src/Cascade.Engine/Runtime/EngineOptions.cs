@@ -21,7 +21,7 @@ public sealed record EngineOptions
     /// <summary>How often the marker store is rescanned in full (a safety net for missed notifications).</summary>
     public TimeSpan RescanInterval { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Where attempts' output is kept: <c>{LogDirectory}/{job}/{partition}/g{generation}-a{attempt}.log</c>.</summary>
+    /// <summary>Where attempts' output is kept: <c>{LogDirectory}/{partition}/{job}.g{generation}-a{attempt}.log</c> (<see cref="LogFiles"/>).</summary>
     public required string LogDirectory { get; init; }
 
     /// <summary>How many decisions at most go into one transaction.</summary>

@@ -132,7 +132,7 @@ internal static class RunsApi
             throw ProblemException.NotFound($"{key.Job} {key.Partition.Key} generation {g} has attempts 1..{run.Attempt}, not {n}", "attempt");
         }
 
-        var path = LogFiles.PathOf(api.Options.LogDirectory, key, g, n);
+        var path = LogFiles.Find(api.Options.LogDirectory, key, g, n);
         var record = await AttemptAsync(api.Reader, key, g, n, ct);
         var live = IsLive(run, n, record);
         if (!File.Exists(path) && !live)

@@ -13,9 +13,10 @@ internal static class RunRows
     public const string Columns =
         "r.job, r.partition, r.generation, r.state, r.attempt, r.failures, r.created_at, r.queued_at, r.activated_at, r.started_at, r.finished_at, r.next_retry_at, r.wait_deadline, r.cause, r.backfill, r.params, r.trigger_params, r.marker, r.exit_code, r.reason, r.warnings";
 
+    /// <summary>Inserts or updates a run; its values by position (<see cref="Bind"/>), in the order of <see cref="Columns"/>.</summary>
     public const string Upsert = """
         INSERT INTO runs (job, partition, generation, state, attempt, failures, created_at, queued_at, activated_at, started_at, finished_at, next_retry_at, wait_deadline, cause, backfill, params, trigger_params, marker, exit_code, reason, warnings)
-        VALUES ($job, $partition, $generation, $state, $attempt, $failures, $created_at, $queued_at, $activated_at, $started_at, $finished_at, $next_retry_at, $wait_deadline, $cause, $backfill, $params, $trigger_params, $marker, $exit_code, $reason, $warnings)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
         ON CONFLICT (partition, job, generation) DO UPDATE SET
             state = excluded.state, attempt = excluded.attempt, failures = excluded.failures, queued_at = excluded.queued_at,
             activated_at = excluded.activated_at, started_at = excluded.started_at, finished_at = excluded.finished_at,
@@ -64,30 +65,29 @@ internal static class RunRows
 
     public static bool TryParseState(string name, out RunState state) => RunStates.TryParse(name, out state);
 
-    public static void Bind(SqliteCommand cmd, Run run)
+    public static void Bind(RawStatement cmd, Run run)
     {
-        static object Opt(DateTimeOffset? t) => t is { } v ? SqliteRunStore.Time(v) : DBNull.Value;
-        cmd.Parameters["$job"].Value = run.Key.Job;
-        cmd.Parameters["$partition"].Value = run.Key.Partition.Key;
-        cmd.Parameters["$generation"].Value = run.Generation;
-        cmd.Parameters["$state"].Value = StateName(run.State);
-        cmd.Parameters["$attempt"].Value = run.Attempt;
-        cmd.Parameters["$failures"].Value = run.Failures;
-        cmd.Parameters["$created_at"].Value = SqliteRunStore.Time(run.CreatedAt);
-        cmd.Parameters["$queued_at"].Value = Opt(run.QueuedAt);
-        cmd.Parameters["$activated_at"].Value = Opt(run.ActivatedAt);
-        cmd.Parameters["$started_at"].Value = Opt(run.StartedAt);
-        cmd.Parameters["$finished_at"].Value = Opt(run.FinishedAt);
-        cmd.Parameters["$next_retry_at"].Value = Opt(run.NextRetryAt);
-        cmd.Parameters["$wait_deadline"].Value = Opt(run.WaitDeadline);
-        cmd.Parameters["$cause"].Value = (object?)run.Cause ?? DBNull.Value;
-        cmd.Parameters["$backfill"].Value = (object?)run.Backfill ?? DBNull.Value;
-        cmd.Parameters["$params"].Value = Json(run.Params);
-        cmd.Parameters["$trigger_params"].Value = Json(run.TriggerParams);
-        cmd.Parameters["$marker"].Value = run.Marker is { } m ? m.ToJson() : DBNull.Value;
-        cmd.Parameters["$exit_code"].Value = (object?)run.ExitCode ?? DBNull.Value;
-        cmd.Parameters["$reason"].Value = (object?)run.Reason ?? DBNull.Value;
-        cmd.Parameters["$warnings"].Value = run.Warnings.Count == 0 ? "[]" : JsonSerializer.Serialize(run.Warnings, EngineJson.Default.IReadOnlyListString);
+        cmd.Text(1, run.Key.Job);
+        cmd.Text(2, run.Key.Partition.Key);
+        cmd.Int(3, run.Generation);
+        cmd.Text(4, StateName(run.State));
+        cmd.Int(5, run.Attempt);
+        cmd.Int(6, run.Failures);
+        cmd.Time(7, run.CreatedAt);
+        cmd.Time(8, run.QueuedAt);
+        cmd.Time(9, run.ActivatedAt);
+        cmd.Time(10, run.StartedAt);
+        cmd.Time(11, run.FinishedAt);
+        cmd.Time(12, run.NextRetryAt);
+        cmd.Time(13, run.WaitDeadline);
+        cmd.Text(14, run.Cause);
+        cmd.Text(15, run.Backfill);
+        cmd.Text(16, Json(run.Params));
+        cmd.Text(17, Json(run.TriggerParams));
+        cmd.Text(18, run.Marker?.ToJson());
+        cmd.Int(19, run.ExitCode);
+        cmd.Text(20, run.Reason);
+        cmd.Text(21, run.Warnings.Count == 0 ? "[]" : JsonSerializer.Serialize(run.Warnings, EngineJson.Default.IReadOnlyListString));
     }
 
     /// <summary>Reads a row; null when the row names a partition or state this version cannot read.</summary>

@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json;
 using Cascade.Core.Scheduling;
 using Microsoft.Data.Sqlite;
-using SQLitePCL;
 
 namespace Cascade.Engine.State.Sqlite;
 
@@ -23,7 +22,7 @@ internal sealed class SeenDoneInsert : IDisposable
     private readonly SqliteConnection _connection;
     private readonly Dictionary<string, byte[]> _names = new(StringComparer.Ordinal);
     private readonly List<(Run Run, string Partition, long Seq)> _rows = new(RowsPerStatement);
-    private sqlite3_stmt? _full;
+    private RawStatement? _full;
 
     public SeenDoneInsert(SqliteConnection connection) => _connection = connection;
 
@@ -39,53 +38,36 @@ internal sealed class SeenDoneInsert : IDisposable
     /// <summary>Inserts the rows still held (a statement of their own size).</summary>
     public void Flush()
     {
-        if (_rows.Count == 0)
+        if (_rows.Count > 0)
         {
-            return;
+            using var last = Prepare(_rows.Count);
+            Execute(last);
         }
-
-        using var last = Prepare(_rows.Count);
-        Execute(last);
     }
 
-    private void Execute(sqlite3_stmt stmt)
+    private void Execute(RawStatement stmt)
     {
-        Span<byte> text = stackalloc byte[64];
         for (var i = 0; i < _rows.Count; i++)
         {
             var (run, partition, seq) = _rows[i];
             var p = (i * Columns) + 1;
-            Check(raw.sqlite3_bind_text(stmt, p, Name(run.Key.Job)));
-            Check(raw.sqlite3_bind_text(stmt, p + 1, Ascii(partition, text)));
-            Check(raw.sqlite3_bind_int64(stmt, p + 2, run.Generation));
-            Check(raw.sqlite3_bind_text(stmt, p + 3, Name(RunRows.StateName(run.State))));
-            Check(raw.sqlite3_bind_text(stmt, p + 4, Time(run.CreatedAt, text)));
-            Check(run.FinishedAt is { } finished ? raw.sqlite3_bind_text(stmt, p + 5, Time(finished, text)) : raw.sqlite3_bind_null(stmt, p + 5));
-            Check(run.Cause is { } cause ? raw.sqlite3_bind_text(stmt, p + 6, Name(cause)) : raw.sqlite3_bind_null(stmt, p + 6));
-            Check(run.Marker is { } marker ? raw.sqlite3_bind_text(stmt, p + 7, marker.ToJson()) : raw.sqlite3_bind_null(stmt, p + 7));
-            Check(raw.sqlite3_bind_text(stmt, p + 8, run.Warnings.Count == 0 ? "[]"u8 : Encoding.UTF8.GetBytes(JsonSerializer.Serialize(run.Warnings, EngineJson.Default.IReadOnlyListString))));
-            Check(raw.sqlite3_bind_int64(stmt, p + 9, seq));
+            stmt.Utf8(p, Name(run.Key.Job));
+            stmt.Text(p + 1, partition);
+            stmt.Int(p + 2, run.Generation);
+            stmt.Utf8(p + 3, Name(RunRows.StateName(run.State)));
+            stmt.Time(p + 4, run.CreatedAt);
+            stmt.Time(p + 5, run.FinishedAt);
+            stmt.Text(p + 6, run.Cause);
+            stmt.Text(p + 7, run.Marker?.ToJson());
+            stmt.Text(p + 8, run.Warnings.Count == 0 ? "[]" : JsonSerializer.Serialize(run.Warnings, EngineJson.Default.IReadOnlyListString));
+            stmt.Int(p + 9, seq);
         }
 
-        var rc = raw.sqlite3_step(stmt);
-        _ = raw.sqlite3_reset(stmt);
+        stmt.Execute();
         _rows.Clear();
-        if (rc != raw.SQLITE_DONE)
-        {
-            throw Error(rc);
-        }
     }
 
-    // Text bound with SQLITE_TRANSIENT (SQLite copies it), so the spans may be reused at once.
-    private static ReadOnlySpan<byte> Ascii(string value, Span<byte> buffer) =>
-        Encoding.UTF8.TryGetBytes(value, buffer, out var n) ? buffer[..n] : Encoding.UTF8.GetBytes(value);
-
-    // As SqliteRunStore.Time writes it: the round-trip ("O") form of the UTC time.
-    private static ReadOnlySpan<byte> Time(DateTimeOffset value, Span<byte> buffer) =>
-        value.UtcDateTime.TryFormat(buffer[32..], out var n, "O", System.Globalization.CultureInfo.InvariantCulture)
-            ? buffer.Slice(32, n)
-            : Encoding.UTF8.GetBytes(SqliteRunStore.Time(value));
-
+    // Job and state names recur on every row: encoded once.
     private byte[] Name(string value)
     {
         if (!_names.TryGetValue(value, out var bytes))
@@ -97,7 +79,7 @@ internal sealed class SeenDoneInsert : IDisposable
         return bytes;
     }
 
-    private sqlite3_stmt Prepare(int rows)
+    private RawStatement Prepare(int rows)
     {
         var values = new StringBuilder();
         for (var i = 0; i < rows; i++)
@@ -107,33 +89,13 @@ internal sealed class SeenDoneInsert : IDisposable
                 .Append(System.Globalization.CultureInfo.InvariantCulture, $"(?{p},?{p + 1},?{p + 2},?{p + 3},0,0,?{p + 4},?{p + 5},?{p + 6},'{{}}','{{}}',?{p + 7},?{p + 8},?{p + 9})");
         }
 
-        var sql = $"""
+        return new RawStatement(_connection, $"""
             INSERT INTO runs (job, partition, generation, state, attempt, failures, created_at, finished_at, cause, params, trigger_params, marker, warnings, seen_seq)
             VALUES {values}
             ON CONFLICT (partition, job, generation) DO UPDATE SET
                 state = excluded.state, finished_at = excluded.finished_at, marker = excluded.marker, warnings = excluded.warnings, seen_seq = excluded.seen_seq;
-            """;
-        var rc = raw.sqlite3_prepare_v2(_connection.Handle, sql, out var stmt);
-        if (rc != raw.SQLITE_OK)
-        {
-            stmt?.Dispose();
-            throw Error(rc);
-        }
-
-        return stmt;
+            """);
     }
-
-    private void Check(int rc)
-    {
-        if (rc != raw.SQLITE_OK)
-        {
-            throw Error(rc);
-        }
-    }
-
-    // The same exception Microsoft.Data.Sqlite throws, so the store's error texts (SqliteErrors) apply.
-    private SqliteException Error(int rc) =>
-        new($"SQLite Error {rc}: '{raw.sqlite3_errmsg(_connection.Handle).utf8_to_string()}'.", rc, raw.sqlite3_extended_errcode(_connection.Handle));
 
     public void Dispose() => _full?.Dispose();
 }

@@ -305,14 +305,10 @@ public sealed class SqliteRunStore : IRunStore, IStateQueries
         {
             await using var tx = (SqliteTransaction)await _connection.BeginTransactionAsync(cancellationToken);
             var (upsert, evt, start, finish, setCursor, dropCursor, lastSeq, block) = _commitStatements ??= CommitStatements.Create(_connection);
-            foreach (var statement in _commitStatements.All)
-            {
-                statement.Transaction = tx;
-            }
 
             // Every change gets the next change number (ADR 14): a history line its event id, a run
             // first seen done its seen_seq. Read in the write transaction, so numbers only grow.
-            var seq = (long)lastSeq.ExecuteScalar()!;
+            var seq = lastSeq.ScalarInt();
 
             // A run changed several times in one batch (queued, then started) is written once, as it ended up.
             var last = new Dictionary<(Core.Model.RunKey, int), int>(changes.Count);
@@ -334,11 +330,11 @@ public sealed class SqliteRunStore : IRunStore, IStateQueries
 
             foreach (var (first, lastInBlock, from, to) in RunRows.InsertSeenDone(_connection, seenDone, seq))
             {
-                block.Parameters["$first"].Value = first;
-                block.Parameters["$last"].Value = lastInBlock;
-                block.Parameters["$from"].Value = from;
-                block.Parameters["$to"].Value = to;
-                block.ExecuteNonQuery();
+                block.Int(1, lastInBlock);
+                block.Int(2, first);
+                block.Text(3, from);
+                block.Text(4, to);
+                block.Execute();
             }
 
             seq += seenDone.Count;
@@ -349,51 +345,51 @@ public sealed class SqliteRunStore : IRunStore, IStateQueries
                 if (!change.Quiet && last[(run.Key, run.Generation)] == i)
                 {
                     RunRows.Bind(upsert, run);
-                    upsert.ExecuteNonQuery();
+                    upsert.Execute();
                 }
 
-                var at = Time(EventTime(change));
                 if (change.Quiet)
                 {
                     continue;
                 }
 
+                var at = EventTime(change);
                 BindKey(evt, run);
-                evt.Parameters["$id"].Value = ++seq;
-                evt.Parameters["$at"].Value = at;
-                evt.Parameters["$activated_at"].Value = run.ActivatedAt is { } activated ? Time(activated) : DBNull.Value;
-                evt.Parameters["$finished_at"].Value = run.FinishedAt is { } finished ? Time(finished) : DBNull.Value;
-                evt.Parameters["$state"].Value = RunRows.StateName(run.State);
-                evt.Parameters["$event"].Value = change.Event;
-                evt.Parameters["$detail"].Value = (object?)change.Detail ?? DBNull.Value;
-                evt.ExecuteNonQuery();
+                evt.Int(5, ++seq);
+                evt.Time(6, at);
+                evt.Text(7, RunRows.StateName(run.State));
+                evt.Text(8, change.Event);
+                evt.Text(9, change.Detail);
+                evt.Time(10, run.ActivatedAt);
+                evt.Time(11, run.FinishedAt);
+                evt.Execute();
 
                 if (change.Event == "started")
                 {
                     BindKey(start, run);
-                    start.Parameters["$at"].Value = at;
-                    start.ExecuteNonQuery();
+                    start.Time(5, at);
+                    start.Execute();
                 }
                 else if (run.Attempt > 0 && change.Event is "succeeded" or "retry" or "failed" or "interrupted" or "timed_out" or "exited" or "cancelled" or "superseded")
                 {
                     BindKey(finish, run);
-                    finish.Parameters["$at"].Value = at;
-                    finish.Parameters["$exit"].Value = (object?)run.ExitCode ?? DBNull.Value;
-                    finish.Parameters["$outcome"].Value = change.Event == "retry" ? "failed" : change.Event;
-                    finish.ExecuteNonQuery();
+                    finish.Time(5, at);
+                    finish.Int(6, run.ExitCode);
+                    finish.Text(7, change.Event == "retry" ? "failed" : change.Event);
+                    finish.Execute();
                 }
             }
 
             foreach (var cursor in cursors)
             {
                 var cmd = cursor.Value is null ? dropCursor : setCursor;
-                cmd.Parameters["$name"].Value = cursor.Name;
+                cmd.Text(1, cursor.Name);
                 if (cursor.Value is { } value)
                 {
-                    cmd.Parameters["$value"].Value = value;
+                    cmd.Text(2, value);
                 }
 
-                await cmd.ExecuteNonQueryAsync(cancellationToken);
+                cmd.Execute();
             }
 
             if (takenRequests.Count > 0)
@@ -809,11 +805,7 @@ public sealed class SqliteRunStore : IRunStore, IStateQueries
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var statement in _commitStatements?.All ?? [])
-        {
-            await statement.DisposeAsync();
-        }
-
+        _commitStatements?.Dispose(); // finalized before the connection closes
         await _connection.DisposeAsync();
         _gate.Dispose();
     }
@@ -842,29 +834,36 @@ public sealed class SqliteRunStore : IRunStore, IStateQueries
 
     /// <summary>
     /// The statements every commit uses, compiled once per connection (compiling them for each
-    /// commit was a fixed cost on every batch, however small) and enlisted in each commit's transaction.
+    /// commit was a fixed cost on every batch, however small) and bound by position (<see cref="RawStatement"/>).
+    /// The first four values of <see cref="Event"/>, <see cref="Start"/> and <see cref="Finish"/> are the attempt's key (<see cref="BindKey"/>).
     /// </summary>
-    private sealed record CommitStatements(SqliteCommand Upsert, SqliteCommand Event, SqliteCommand Start, SqliteCommand Finish, SqliteCommand SetCursor, SqliteCommand DropCursor, SqliteCommand LastSeq, SqliteCommand Block)
+    private sealed record CommitStatements(RawStatement Upsert, RawStatement Event, RawStatement Start, RawStatement Finish, RawStatement SetCursor, RawStatement DropCursor, RawStatement LastSeq, RawStatement Block) : IDisposable
     {
-        public IEnumerable<SqliteCommand> All => [Upsert, Event, Start, Finish, SetCursor, DropCursor, LastSeq, Block];
-
         public static CommitStatements Create(SqliteConnection connection) => new(
-            Prepare(connection, RunRows.Upsert),
-            Prepare(connection, "INSERT INTO events (id, at, job, partition, generation, attempt, state, event, detail, activated_at, finished_at) VALUES ($id, $at, $job, $partition, $generation, $attempt, $state, $event, $detail, $activated_at, $finished_at);"),
-            Prepare(connection, "INSERT OR REPLACE INTO attempts (job, partition, generation, attempt, started_at) VALUES ($job, $partition, $generation, $attempt, $at);"),
-            Prepare(connection, "UPDATE attempts SET finished_at = $at, exit_code = $exit, outcome = $outcome WHERE job = $job AND partition = $partition AND generation = $generation AND attempt = $attempt AND finished_at IS NULL;"),
-            Prepare(connection, "INSERT INTO cursors (name, value) VALUES ($name, $value) ON CONFLICT (name) DO UPDATE SET value = excluded.value;"),
-            Prepare(connection, "DELETE FROM cursors WHERE name = $name;"),
-            Prepare(connection, LastSeqSql),
-            Prepare(connection, "INSERT INTO seen_blocks (last_seq, first_seq, from_partition, to_partition) VALUES ($last, $first, $from, $to);"));
+            new(connection, RunRows.Upsert),
+            new(connection, "INSERT INTO events (job, partition, generation, attempt, id, at, state, event, detail, activated_at, finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11);"),
+            new(connection, "INSERT OR REPLACE INTO attempts (job, partition, generation, attempt, started_at) VALUES (?1, ?2, ?3, ?4, ?5);"),
+            new(connection, "UPDATE attempts SET finished_at = ?5, exit_code = ?6, outcome = ?7 WHERE job = ?1 AND partition = ?2 AND generation = ?3 AND attempt = ?4 AND finished_at IS NULL;"),
+            new(connection, "INSERT INTO cursors (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value;"),
+            new(connection, "DELETE FROM cursors WHERE name = ?1;"),
+            new(connection, LastSeqSql),
+            new(connection, "INSERT INTO seen_blocks (last_seq, first_seq, from_partition, to_partition) VALUES (?1, ?2, ?3, ?4);"));
+
+        public void Dispose()
+        {
+            foreach (var statement in new[] { Upsert, Event, Start, Finish, SetCursor, DropCursor, LastSeq, Block })
+            {
+                statement.Dispose();
+            }
+        }
     }
 
-    private static void BindKey(SqliteCommand cmd, Run run)
+    private static void BindKey(RawStatement cmd, Run run)
     {
-        cmd.Parameters["$job"].Value = run.Key.Job;
-        cmd.Parameters["$partition"].Value = run.Key.Partition.Key;
-        cmd.Parameters["$generation"].Value = run.Generation;
-        cmd.Parameters["$attempt"].Value = run.Attempt;
+        cmd.Text(1, run.Key.Job);
+        cmd.Text(2, run.Key.Partition.Key);
+        cmd.Int(3, run.Generation);
+        cmd.Int(4, run.Attempt);
     }
 
     // The round-trip format of a UTC DateTime ("2019-03-13T02:00:00.0000000Z") has a fast path in .NET.
