@@ -34,6 +34,7 @@ internal static class WebHosting
             Metrics = metrics,
             CorsOrigins = (Environment.GetEnvironmentVariable("CASCADE_API_CORS_ORIGINS") ?? string.Empty)
                 .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            Logger = new Output.ConsoleLog(Microsoft.Extensions.Logging.LogLevel.Warning),
             OnError = message => Console.Error.WriteLine($"{TimeProvider.System.GetUtcNow():HH:mm:ss} {message}"),
         };
     }

@@ -1,4 +1,5 @@
 using Cascade.Core.Pipelines;
+using Cascade.Engine.Markers.Notifications;
 using Cascade.Engine.Runtime;
 using Cascade.Engine.State.Sqlite;
 using Cascade.Web.Live;
@@ -34,11 +35,45 @@ internal sealed class ApiContext(WebOptions options, SqliteRunStore reader, Chan
     /// <summary>Whether this process's scheduler has finished its start-up (true without one).</summary>
     public bool SchedulerReady => Options.Scheduler?.IsReady ?? true;
 
+    /// <summary>The notification intake of <c>POST /api/events/s3</c> (ADR 18), made at its first use.</summary>
+    public NotificationIntake Intake
+    {
+        get
+        {
+            lock (_intakeGate)
+            {
+                return _intake ??= NewIntake();
+            }
+        }
+    }
+
+    private readonly Lock _intakeGate = new();
+    private NotificationIntake? _intake;
+    private HttpClient? _snsHttp;
+    private NotificationMetrics? _notificationMetrics;
+
+    private NotificationIntake NewIntake()
+    {
+        _snsHttp = Options.SnsHandler is { } handler ? new HttpClient(handler, disposeHandler: false) : new HttpClient();
+        _snsHttp.Timeout = TimeSpan.FromSeconds(30); // each call has its own, shorter timeout
+        _notificationMetrics = new NotificationMetrics(Options.Metrics?.MeterName ?? SchedulerMetrics.DefaultMeterName);
+        return new NotificationIntake(Options.Pipeline, QueueNoticesAsync, _snsHttp, Time, Options.Logger, _notificationMetrics);
+    }
+
+    private async ValueTask<long> QueueNoticesAsync(Engine.State.Request notices, CancellationToken ct)
+    {
+        await using var writer = await OpenWriterAsync(ct);
+        return await Desk.LeaveNoticesAsync(writer, notices, ct);
+    }
+
     /// <summary>A read-write connection for one request (enqueueing); the caller disposes it.</summary>
     public Task<SqliteRunStore> OpenWriterAsync(CancellationToken ct) => SqliteRunStore.OpenAsync(Options.StatePath, Time, ct);
 
     public ValueTask DisposeAsync()
     {
+        _intake?.Dispose();
+        _snsHttp?.Dispose();
+        _notificationMetrics?.Dispose();
         Changes.Dispose();
         return Reader.DisposeAsync();
     }

@@ -20,7 +20,8 @@ internal static class Guard
             return;
         }
 
-        if (HttpMethods.IsPost(context.Request.Method) && api.Options.Token is { } token)
+        // POST /api/events/s3 checks the token itself: a signed SNS message needs none (SNS cannot send one).
+        if (HttpMethods.IsPost(context.Request.Method) && api.Options.Token is { } token && context.Request.Path != Api.S3EventsApi.Path)
         {
             var header = context.Request.Headers.Authorization.ToString();
             if (header.Length == 0)

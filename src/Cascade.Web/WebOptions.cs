@@ -41,6 +41,15 @@ public sealed record WebOptions
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>Where refused notifications and confirmed SNS subscriptions are told (one line each).</summary>
+    public Microsoft.Extensions.Logging.ILogger Logger { get; init; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+    /// <summary>
+    /// The handler that fetches SNS signing certificates and confirms subscriptions; null: the
+    /// system's, with its trust store (tests give one that trusts their own certificate authority).
+    /// </summary>
+    public HttpMessageHandler? SnsHandler { get; init; }
+
     /// <summary>Told of a request that failed inside the server (a bug), for the operator; the client gets a 500 without details.</summary>
     public Action<string>? OnError { get; init; }
 }

@@ -116,6 +116,7 @@ public sealed class WebServer : IAsyncDisposable
         CancelApi.Map(app.MapGroup("/api/cancel"));
         RequestsApi.Map(app.MapGroup("/api/requests"));
         EventsApi.Map(app.MapGroup("/api/events"));
+        S3EventsApi.Map(app);
         GridApi.Map(app.MapGroup("/api/grid"));
         DagApi.Map(app.MapGroup("/api/dag"));
         Dashboard.DashboardFiles.Map(app);

@@ -26,6 +26,9 @@ public sealed record PipelineDefinition
     /// <summary>Where alerts go, as written (with <c>${ENV}</c> still unexpanded).</summary>
     public IReadOnlyList<AlertTarget> Alerts { get; init; } = [];
 
+    /// <summary>Push notifications of new markers (<c>events:</c>); none by default.</summary>
+    public EventSettings Events { get; init; } = EventSettings.None;
+
     /// <summary>How often the marker store is rescanned as a safety net for missed notifications.</summary>
     public TimeSpan RescanInterval { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -5,7 +5,7 @@ namespace Cascade.Engine.Markers;
 /// <summary>
 /// Notices of new markers that come from outside the store (S3 event notifications through the HTTP
 /// API, SNS or an SQS queue): a notification source posts each created key's path relative to the
-/// store (<see cref="S3.S3MarkerStore.RelativePath"/>) and the store's <see cref="IMarkerStore.WatchAsync"/>
+/// store (<see cref="S3.S3MarkerStore.RelativePath(string, string)"/>) and the store's <see cref="IMarkerStore.WatchAsync"/>
 /// hands them to the scheduler, exactly as the folder watcher hands on its file-system events.
 /// <para>Posting never blocks and never fails the poster: the scheduler reads what is posted when it
 /// can. A notice is only a hint (guarantee 8): the scheduler reads the marker itself, ignores one it

@@ -249,6 +249,10 @@ public sealed class RequestDesk(Pipeline pipeline, string statePath, TimeProvide
         return keys;
     }
 
+    /// <summary>Leaves the markers a notification named (<see cref="Request.Notice"/>) and rings the scheduler: the notification intake's queue.</summary>
+    public Task<long> LeaveNoticesAsync(IRunStore store, Request notices, CancellationToken ct) =>
+        notices.Kind == Request.Notice ? LeaveAsync(store, notices, ct) : throw new ArgumentException("not a notice request", nameof(notices));
+
     /// <summary>Commits the request row, then rings the scheduler (which never fails or waits: the poll is the safety net).</summary>
     private async Task<long> LeaveAsync(IRunStore store, Request request, CancellationToken ct, bool ring = true)
     {

@@ -253,7 +253,15 @@ public sealed partial class SchedulerService : IDisposable
         {
             // Marked taken by the commit that stores what it decided (nothing, if it decided nothing).
             _pending.TakenRequests.Add(request.Id);
-            if (request.ToInput(_time.GetUtcNow()) is { } input)
+            if (request.Kind == Request.Notice)
+            {
+                // Markers a notification named (ADR 18): read from the store as the watcher's are; only a hint.
+                foreach (var entry in request.Notices())
+                {
+                    await ObserveAsync(entry, stop);
+                }
+            }
+            else if (request.ToInput(_time.GetUtcNow()) is { } input)
             {
                 Apply(input);
             }

@@ -1,12 +1,14 @@
 using System.Globalization;
+using System.Text.Json;
 using Cascade.Core.Model;
 using Cascade.Core.Scheduling;
 
 namespace Cascade.Engine.State;
 
 /// <summary>
-/// A request left in the state store's inbox by another process (the CLI): trigger, replay,
-/// backfill or cancel. <see cref="Args"/> holds the kind's arguments as strings.
+/// A request left in the state store's inbox by another process (the CLI, the HTTP API): trigger,
+/// replay, backfill, cancel, or notice (markers a notification named, ADR 18).
+/// <see cref="Args"/> holds the kind's arguments as strings.
 /// </summary>
 public sealed record Request(string Kind, RunKey? Key, IReadOnlyDictionary<string, string> Params, DateTimeOffset At)
 {
@@ -14,6 +16,10 @@ public sealed record Request(string Kind, RunKey? Key, IReadOnlyDictionary<strin
     public const string Replay = "replay";
     public const string Backfill = "backfill";
     public const string Cancel = "cancel";
+    public const string Notice = "notice";
+
+    /// <summary>The most markers one notice request names (one notification's records).</summary>
+    public const int MaxNotices = 1000;
 
     public long Id { get; init; }
 
@@ -49,6 +55,63 @@ public sealed record Request(string Kind, RunKey? Key, IReadOnlyDictionary<strin
         {
             Args = new Dictionary<string, string> { ["backfill"] = backfill ?? string.Empty, ["to"] = to?.Key ?? string.Empty },
         };
+
+    /// <summary>
+    /// Markers a notification named (paths relative to the store, with their ETag and S3 sequencer),
+    /// for the scheduler to read as it reads what its watcher hands on: a notice is only a hint.
+    /// </summary>
+    public static Request ForNotices(IReadOnlyList<(string Path, string? ETag, string? Sequencer)> markers, DateTimeOffset at)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartArray();
+            foreach (var (path, etag, sequencer) in markers)
+            {
+                w.WriteStartArray();
+                w.WriteStringValue(path);
+                w.WriteStringValue(etag);
+                w.WriteStringValue(sequencer);
+                w.WriteEndArray();
+            }
+
+            w.WriteEndArray();
+        }
+
+        return new(Notice, null, new Dictionary<string, string>(), at)
+        {
+            Args = new Dictionary<string, string> { ["markers"] = System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length) },
+        };
+    }
+
+    /// <summary>The markers of a <see cref="Notice"/> request; empty when malformed or of another kind.</summary>
+    public IReadOnlyList<Markers.MarkerEntry> Notices()
+    {
+        if (Kind != Notice || !Args.TryGetValue("markers", out var text))
+        {
+            return [];
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 4 });
+            var result = new List<Markers.MarkerEntry>();
+            foreach (var item in document.RootElement.EnumerateArray().Take(MaxNotices))
+            {
+                if (item is { ValueKind: JsonValueKind.Array } && item.GetArrayLength() >= 1 && item[0] is { ValueKind: JsonValueKind.String } path && path.GetString() is { Length: > 0 } relative)
+                {
+                    var etag = item.GetArrayLength() > 1 && item[1].ValueKind == JsonValueKind.String ? item[1].GetString() : null;
+                    result.Add(new Markers.MarkerEntry(relative, null) { ETag = etag });
+                }
+            }
+
+            return result;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return [];
+        }
+    }
 
     /// <summary>
     /// The scheduler input this request asks for, or null when it is malformed (a partition or date

@@ -6,6 +6,7 @@ using Cascade.Core.Model;
 using Cascade.Core.Pipelines;
 using Cascade.Core.Scheduling;
 using Cascade.Engine.Executors.Process;
+using Cascade.Engine.Markers;
 using Cascade.Engine.Markers.Folder;
 using Cascade.Engine.Pipelines;
 using Cascade.Engine.Runtime;
@@ -44,18 +45,24 @@ internal sealed class ApiHost : IAsyncDisposable
     private Task? _scheduler;
     private SqliteRunStore? _store;
 
-    private ApiHost(string dir, Pipeline pipeline)
+    private ApiHost(string dir, Pipeline pipeline, Func<Pipeline, IMarkerStore>? markers)
     {
         Dir = dir;
         Pipeline = pipeline;
-        Markers = new FolderMarkerStore(Path.Combine(dir, "markers"), pipeline.Definition.Layout, TimeProvider.System, NullLogger.Instance);
+        Markers = markers?.Invoke(pipeline) ?? new FolderMarkerStore(Path.Combine(dir, "markers"), pipeline.Definition.Layout, TimeProvider.System, NullLogger.Instance);
     }
 
     public string Dir { get; }
 
     public Pipeline Pipeline { get; }
 
-    public FolderMarkerStore Markers { get; }
+    public IMarkerStore Markers { get; }
+
+    /// <summary>Every line the server logged (refused notifications, confirmed subscriptions).</summary>
+    public ListLogger Log { get; } = new();
+
+    /// <summary>The handler the server fetches SNS certificates with (a test's own authority).</summary>
+    public HttpMessageHandler? SnsHandler { get; init; }
 
     public string StatePath => Path.Combine(Dir, ".cascade", "state.db");
 
@@ -74,7 +81,7 @@ internal sealed class ApiHost : IAsyncDisposable
     public List<string> Errors { get; } = [];
 
     /// <summary>A served pipeline; <paramref name="scheduler"/> runs one in this process (as <c>cascade run</c>).</summary>
-    public static async Task<ApiHost> StartAsync(bool scheduler = false, string? token = null, string yaml = Yaml)
+    public static async Task<ApiHost> StartAsync(bool scheduler = false, string? token = null, string yaml = Yaml, Func<Pipeline, IMarkerStore>? markers = null, HttpMessageHandler? snsHandler = null)
     {
         var dir = Directory.CreateTempSubdirectory("cascade-web-").FullName;
         Directory.CreateDirectory(Path.Combine(dir, "jobs"));
@@ -84,7 +91,7 @@ internal sealed class ApiHost : IAsyncDisposable
         File.WriteAllText(Path.Combine(dir, "cascade.yaml"), yaml);
         var result = PipelineLoader.LoadFile(Path.Combine(dir, "cascade.yaml"));
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
-        var host = new ApiHost(dir, result.Pipeline!);
+        var host = new ApiHost(dir, result.Pipeline!, markers) { SnsHandler = snsHandler };
         await using (await SqliteRunStore.OpenAsync(host.StatePath, TimeProvider.System))
         {
             // the state exists before the server reads it, as after a first `cascade run`
@@ -114,6 +121,8 @@ internal sealed class ApiHost : IAsyncDisposable
         Metrics = Metrics,
         Export = Export,
         ChangePoll = TimeSpan.FromMilliseconds(200),
+        Logger = Log,
+        SnsHandler = SnsHandler,
         OnError = e =>
         {
             lock (Errors)
@@ -127,7 +136,7 @@ internal sealed class ApiHost : IAsyncDisposable
     {
         _store = await SqliteRunStore.OpenAsync(StatePath, TimeProvider.System);
         var doorbell = SchedulerLock.Acquire(StatePath);
-        var service = new SchedulerService(Pipeline, new EngineOptions { LogDirectory = LogDirectory, ShutdownGrace = TimeSpan.FromSeconds(5) }, _store, Markers, new ProcessExecutor(Dir, StatePath), TimeProvider.System, NullLogger.Instance, doorbell: doorbell, metrics: Metrics);
+        var service = new SchedulerService(Pipeline, new EngineOptions { LogDirectory = LogDirectory, ShutdownGrace = TimeSpan.FromSeconds(5), RescanInterval = Pipeline.Definition.RescanInterval }, _store, Markers, new ProcessExecutor(Dir, StatePath), TimeProvider.System, NullLogger.Instance, doorbell: doorbell, metrics: Metrics);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         service.Ready += () => ready.TrySetResult();
         _stop = new CancellationTokenSource();
@@ -263,6 +272,15 @@ internal sealed class ApiHost : IAsyncDisposable
         return problem;
     }
 
+    /// <summary>Stops the server and starts a new one on the same state (its memory of deliveries is lost, as in a restart).</summary>
+    public async Task RestartServerAsync(string? token = null)
+    {
+        Http.Dispose();
+        await Server.DisposeAsync();
+        Server = await WebServer.StartAsync(Options(token), CancellationToken.None);
+        Http = new HttpClient { BaseAddress = new Uri(Server.Addresses[0]), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http?.Dispose();
@@ -290,6 +308,7 @@ internal sealed class ApiHost : IAsyncDisposable
 
         Export?.Dispose();
         Metrics?.Dispose();
+        (Markers as IDisposable)?.Dispose();
         Assert.Empty(Errors); // no request failed inside the server
         try
         {

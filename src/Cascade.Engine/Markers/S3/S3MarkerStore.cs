@@ -78,14 +78,17 @@ public sealed class S3MarkerStore : IMarkerStore, IDisposable
     /// not one of this store's markers (another bucket, outside the prefix, superseded, not <c>.done</c>).
     /// The key must already be URL-decoded (S3 event notifications encode it).
     /// </summary>
-    public string? RelativePath(string bucket, string key)
+    public string? RelativePath(string bucket, string key) => RelativePath(_settings, bucket, key);
+
+    /// <summary>As <see cref="RelativePath(string, string)"/>, for the store <paramref name="settings"/> name (no client needed).</summary>
+    public static string? RelativePath(MarkerSettings.S3 settings, string bucket, string key)
     {
-        if (!string.Equals(bucket, _settings.Bucket, StringComparison.Ordinal) || !key.StartsWith(_settings.Prefix, StringComparison.Ordinal) || !key.EndsWith(".done", StringComparison.Ordinal))
+        if (!string.Equals(bucket, settings.Bucket, StringComparison.Ordinal) || !key.StartsWith(settings.Prefix, StringComparison.Ordinal) || !key.EndsWith(".done", StringComparison.Ordinal))
         {
             return null;
         }
 
-        var relative = key[_settings.Prefix.Length..];
+        var relative = key[settings.Prefix.Length..];
         return IsSuperseded(relative) ? null : relative;
     }
 
