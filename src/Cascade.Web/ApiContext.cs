@@ -35,7 +35,7 @@ internal sealed class ApiContext(WebOptions options, SqliteRunStore reader, Chan
     /// <summary>Whether this process's scheduler has finished its start-up (true without one).</summary>
     public bool SchedulerReady => Options.Scheduler?.IsReady ?? true;
 
-    /// <summary>The notification intake of <c>POST /api/events/s3</c> (ADR 18), made at its first use.</summary>
+    /// <summary>The notification intake of <c>POST /api/events/s3</c> (ADR 19), made at its first use.</summary>
     public NotificationIntake Intake
     {
         get

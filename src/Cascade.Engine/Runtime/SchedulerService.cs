@@ -255,7 +255,7 @@ public sealed partial class SchedulerService : IDisposable
             _pending.TakenRequests.Add(request.Id);
             if (request.Kind == Request.Notice)
             {
-                // Markers a notification named (ADR 18): read from the store as the watcher's are; only a hint.
+                // Markers a notification named (ADR 19): read from the store as the watcher's are; only a hint.
                 foreach (var entry in request.Notices())
                 {
                     await ObserveAsync(entry, stop);

@@ -7,7 +7,7 @@ namespace Cascade.Engine.State;
 
 /// <summary>
 /// A request left in the state store's inbox by another process (the CLI, the HTTP API): trigger,
-/// replay, backfill, cancel, or notice (markers a notification named, ADR 18).
+/// replay, backfill, cancel, or notice (markers a notification named, ADR 19).
 /// <see cref="Args"/> holds the kind's arguments as strings.
 /// </summary>
 public sealed record Request(string Kind, RunKey? Key, IReadOnlyDictionary<string, string> Params, DateTimeOffset At)

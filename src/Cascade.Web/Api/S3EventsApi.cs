@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Cascade.Web.Api;
 
 /// <summary>
-/// <c>POST /api/events/s3</c> (ADR 18): an S3 event notification as S3 sends it, inside an SNS
+/// <c>POST /api/events/s3</c> (ADR 19): an S3 event notification as S3 sends it, inside an SNS
 /// message (an HTTP(S) subscription), or as EventBridge's "Object Created" event. The bearer token is
 /// not asked of every POST here, because SNS cannot send one: a signed SNS message is authenticated
 /// by its signature and its topic (<c>events.sns</c>); anything unsigned needs the token when one is

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Cascade.Engine.Markers.Notifications;
 
 /// <summary>
-/// The one intake of notifications (ADR 18) behind the HTTP endpoint and an SQS consumer: parses a
+/// The one intake of notifications (ADR 19) behind the HTTP endpoint and an SQS consumer: parses a
 /// body (<see cref="S3EventParser"/>), authenticates it (an SNS message by its signature and topic,
 /// anything unsigned by its sender: <see cref="INotificationIntake"/>), confirms SNS subscriptions
 /// to listed topics, maps each created key to the store's marker path (keys outside the bucket,
