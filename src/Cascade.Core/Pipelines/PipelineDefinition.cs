@@ -12,6 +12,9 @@ public sealed record PipelineDefinition
     /// <summary>The marker store: a folder (the default, <c>./markers</c>) or an S3-compatible bucket.</summary>
     public MarkerSettings Markers { get; init; } = new MarkerSettings.Folder("./markers");
 
+    /// <summary>Push notifications (<c>events:</c>); none by default.</summary>
+    public EventSettings Events { get; init; } = EventSettings.None;
+
     /// <summary>Marker folder as written (relative to the pipeline file's folder); the default folder when the markers live in a bucket.</summary>
     public string MarkerFolder => Markers is MarkerSettings.Folder folder ? folder.Path : "./markers";
 

@@ -14,7 +14,7 @@ namespace Cascade.Engine.Pipelines;
 /// </summary>
 public static partial class PipelineLoader
 {
-    private static readonly string[] TopKeys = ["timezone", "markers", "state", "defaults", "alerts", "jobs"];
+    private static readonly string[] TopKeys = ["timezone", "markers", "events", "state", "defaults", "alerts", "jobs"];
     private static readonly string[] JobKeys = ["description", "after", "grain", "start", "params", "run", "retries", "retry_backoff", "max_parallel", "schedule", "partition_offset", "catchup", "wait_timeout", "deadline", "run_timeout"];
     private static readonly string[] DefaultKeys = ["retries", "retry_backoff", "max_parallel", "wait_timeout", "run_timeout"];
     private static readonly string[] MarkerKeys = ["folder", "s3", "layout", "rescan_interval"];
@@ -240,6 +240,7 @@ public static partial class PipelineLoader
             }
 
             var (markerSettings, layout, rescan) = ReadMarkers(root);
+            var events = ReadEvents(root, markerSettings);
 
             var state = OptionalScalar(root, "state") ?? "sqlite:.cascade/state.db";
             if (Get(root, "state") is { } stateNode && !state.StartsWith("sqlite:", StringComparison.Ordinal))
@@ -299,6 +300,7 @@ public static partial class PipelineLoader
                 Jobs = jobs,
                 Layout = layout,
                 Markers = markerSettings,
+                Events = events,
                 State = state,
                 TimeZone = timezone,
                 RescanInterval = rescan,
