@@ -114,6 +114,7 @@ public sealed partial class SchedulerService : IDisposable
         _effectStage = Task.Run(EffectStageAsync, CancellationToken.None);
         var watch = WatchAsync(loop.Token);
         var rings = ListenAsync(loop.Token);
+        using var pulling = CancellationTokenSource.CreateLinkedTokenSource(stop, loop.Token); // a stop ends a long poll at once, not after the shutdown grace
         var pulled = Task.CompletedTask;
         try
         {
@@ -133,7 +134,7 @@ public sealed partial class SchedulerService : IDisposable
             await SettleAsync();
             Volatile.Write(ref _ready, true);
             Ready?.Invoke();
-            pulled = PullAsync(loop.Token);
+            pulled = PullAsync(pulling.Token);
             await LoopAsync(stop);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
