@@ -25,7 +25,7 @@ namespace Cascade.Engine.Markers.Notifications.Sqs;
 /// back-off through Polly, each logged as one line, without end: the consumer never stops the
 /// scheduler and recovers by itself. Cancellation ends a long poll in flight at once.</para>
 /// </summary>
-public sealed class SqsConsumer : INotificationSource
+public sealed class SqsConsumer : INotificationSource, IDisposable
 {
     /// <summary>The first wait after a failed receive; it doubles up to <see cref="MaxRetryDelay"/>.</summary>
     public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
@@ -59,6 +59,9 @@ public sealed class SqsConsumer : INotificationSource
     }
 
     public string Describe { get; }
+
+    /// <summary>Disposes the SQS client the consumer was given.</summary>
+    public void Dispose() => _client.Dispose();
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
