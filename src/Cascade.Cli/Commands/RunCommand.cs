@@ -68,6 +68,8 @@ internal static class RunCommand
                 }
             }
 
+            // Before anything is opened or created: a queue that cannot be consumed is refused first.
+            var intake = ws.Pipeline.Definition.Events.Sqs is null ? null : ws.NotificationIntake();
             using var lockFile = SchedulerLock.Acquire(ws.StatePath);
             var logger = new ConsoleLog();
             var time = TimeProvider.System;
@@ -94,7 +96,7 @@ internal static class RunCommand
             await using var alerts = new AlertDispatcher(sinks, new AlertDeliveryOptions(), time, logger, metrics);
             var markers = ws.Markers(time, logger);
             using var ownedMarkers = markers as IDisposable;
-            using var sqs = ws.Pipeline.Definition.Events.Sqs is null ? null : ws.SqsConsumer(ws.NotificationIntake(), time, logger);
+            using var sqs = intake is null ? null : ws.SqsConsumer(intake, time, logger);
             using var service = new SchedulerService(ws.Pipeline, options, store, markers, ws.Executor(http, time), time, logger, alerts, doorbell: lockFile, metrics: metrics, sources: sqs is null ? [] : [sqs]);
             running = service;
             var printer = new RunPrinter(parse.GetValue(quiet), time);

@@ -1,11 +1,15 @@
+using System.Text.RegularExpressions;
 using Cascade.Core.Pipelines;
 using Cascade.Engine.Pipelines;
 
 namespace Cascade.Engine.Tests.Pipelines;
 
 /// <summary><c>events: { sqs: { queue_url, region?, endpoint?, wait_seconds?, visibility_timeout?, max_messages? } }</c>: typed settings, or errors with file:line:col.</summary>
-public sealed class SqsSettingsTests
+public sealed partial class SqsSettingsTests
 {
+    [GeneratedRegex(@"<!-- pipeline: sqs -->\s*```yaml\n(?<yaml>.*?)```", RegexOptions.Singleline)]
+    private static partial Regex DocsExample();
+
     private const string Bucket = "markers:\n  s3: { bucket: my-bucket }\n";
     private const string Jobs = "\njobs:\n  a:\n    run: external\n";
 
@@ -104,5 +108,20 @@ public sealed class SqsSettingsTests
 
         Assert.Null(result.Pipeline);
         Assert.Single(result.Errors);
+    }
+
+    [Fact]
+    public void The_example_of_docs_cloud_md_loads_with_its_queue()
+    {
+        var page = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "docs", "cloud.md"));
+        var yaml = DocsExample().Match(page).Groups["yaml"].Value;
+        Assert.NotEmpty(yaml);
+
+        var result = PipelineLoader.Load(yaml, "cascade.yaml");
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal(
+            new SqsSettings("https://sqs.eu-west-1.amazonaws.com/123456789012/cascade-done", "eu-west-1", null, 20, TimeSpan.FromSeconds(60), 10),
+            result.Pipeline!.Definition.Events.Sqs! with { Location = SourceLocation.None });
     }
 }
