@@ -109,7 +109,8 @@ internal sealed class SqsTestQueue(TimeProvider time, TimeSpan defaultVisibility
             while (true)
             {
                 Task changed;
-                TimeSpan delay;
+                Task timer;
+                CancellationTokenSource wake;
                 lock (_gate)
                 {
                     var now = time.GetUtcNow();
@@ -134,22 +135,27 @@ internal sealed class SqsTestQueue(TimeProvider time, TimeSpan defaultVisibility
                     }
 
                     // Wake at the end of the poll or when the first message in flight becomes visible again.
+                    // The timer is set before the poll is reported held, so a test that sees it held and
+                    // then advances the clock always moves this timer.
                     var next = _messages.Where(m => !m.Deleted && m.VisibleAt > now).Select(m => m.VisibleAt).DefaultIfEmpty(until).Min();
-                    delay = (next < until ? next : until) - now;
-                    changed = _changed.Task;
+                    wake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    timer = Task.Delay((next < until ? next : until) - now, time, wake.Token);
                     if (!holding)
                     {
                         holding = true;
                         Interlocked.Increment(ref _held);
                         Signal();
-                        changed = _changed.Task;
                     }
+
+                    changed = _changed.Task;
                 }
 
-                using var wake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                var timer = Task.Delay(delay, time, wake.Token);
-                await Task.WhenAny(changed, timer);
-                await wake.CancelAsync();
+                using (wake)
+                {
+                    await Task.WhenAny(changed, timer);
+                    await wake.CancelAsync();
+                }
+
                 cancellationToken.ThrowIfCancellationRequested();
             }
         }
