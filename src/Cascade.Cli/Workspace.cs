@@ -5,6 +5,8 @@ using Cascade.Engine.Executors.Http;
 using Cascade.Engine.Executors.Process;
 using Cascade.Engine.Markers;
 using Cascade.Engine.Markers.Folder;
+using Cascade.Engine.Markers.Notifications;
+using Cascade.Engine.Markers.Notifications.Sqs;
 using Cascade.Engine.Markers.S3;
 using Cascade.Engine.Pipelines;
 using Cascade.Engine.Requests;
@@ -91,6 +93,46 @@ internal sealed class Workspace
         MarkerSettings.S3 s3 => new S3MarkerStore(S3Clients.Create(s3), s3, Pipeline.Definition.Layout, time, logger ?? NullLogger.Instance, jobs: Pipeline.Jobs.Select(j => j.Name)),
         _ => new FolderMarkerStore(MarkerFolder, Pipeline.Definition.Layout, time, logger ?? NullLogger.Instance),
     };
+
+    /// <summary>
+    /// The consumer of <c>events.sqs</c> (none without it), handing each message to
+    /// <paramref name="intake"/>; it owns its SQS client: dispose it. A queue whose client cannot be
+    /// built (no region) is a clear error before anything runs.
+    /// </summary>
+    public SqsConsumer? SqsConsumer(INotificationIntake intake, TimeProvider time, ILogger logger)
+    {
+        if (Pipeline.Definition.Events.Sqs is not { } sqs)
+        {
+            return null;
+        }
+
+        try
+        {
+            return new SqsConsumer(SqsClients.Create(sqs), sqs, intake, time, logger);
+        }
+        catch (IOException e)
+        {
+            throw new CliException(e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Where the messages of <c>events.sqs</c> are parsed, de-duplicated and queued durably for the
+    /// scheduler (ADR 19): each notification's notices are one request row, left through the same
+    /// desk as the API's (which keeps an intake of its own for <c>POST /api/events/s3</c>; the
+    /// scheduler ignores a marker it already applied, so two de-duplication memories double nothing).
+    /// </summary>
+    public NotificationIntake NotificationIntake(HttpClient http, TimeProvider time, ILogger logger)
+    {
+        var desk = new Engine.Requests.RequestDesk(Pipeline, StatePath, time, Engine.Requests.FrontDoor.Api);
+        return new NotificationIntake(Pipeline, QueueAsync, http, time, logger);
+
+        async ValueTask<long> QueueAsync(Engine.State.Request notices, CancellationToken ct)
+        {
+            await using var writer = await OpenStateAsync(time, ct);
+            return await desk.LeaveNoticesAsync(writer, notices, ct);
+        }
+    }
 
     /// <summary>What carries out attempts: commands as processes in the pipeline's folder, <c>run.http</c> jobs by HTTP (over <paramref name="http"/>).</summary>
     public IExecutor Executor(HttpClient http, TimeProvider time) =>

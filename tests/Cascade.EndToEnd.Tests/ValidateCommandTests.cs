@@ -383,4 +383,21 @@ public sealed class ValidateCommandTests : IDisposable
         Assert.Contains("unknown job 'nope'", result.StdErr, StringComparison.Ordinal);
         Assert.Equal(["cascade.yaml"], _ws.Files());
     }
+
+    [Fact]
+    public async Task A_queue_of_notifications_with_markers_in_a_folder_or_a_bad_poll_is_reported_at_its_line()
+    {
+        var result = await ValidateAsync("""
+            events:
+              sqs: { queue_url: https://sqs.eu-west-1.amazonaws.com/123456789012/done, wait_seconds: 30 }
+            jobs:
+              a:
+                run: external
+            """);
+
+        var atLine2 = result.StdErr.Split('\n').Where(l => l.StartsWith("cascade.yaml:2:", StringComparison.Ordinal)).ToList();
+        Assert.Contains(atLine2, l => l.Contains("events.sqs needs the markers in a bucket", StringComparison.Ordinal));
+        Assert.Contains(atLine2, l => l.Contains("events.sqs.wait_seconds must be a whole number from 1 to 20", StringComparison.Ordinal));
+        Assert.Contains("2 error(s) in cascade.yaml", result.StdErr, StringComparison.Ordinal);
+    }
 }

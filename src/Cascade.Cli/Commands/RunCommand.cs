@@ -94,7 +94,9 @@ internal static class RunCommand
             await using var alerts = new AlertDispatcher(sinks, new AlertDeliveryOptions(), time, logger, metrics);
             var markers = ws.Markers(time, logger);
             using var ownedMarkers = markers as IDisposable;
-            using var service = new SchedulerService(ws.Pipeline, options, store, markers, ws.Executor(http, time), time, logger, alerts, doorbell: lockFile, metrics: metrics);
+            using var intake = ws.Pipeline.Definition.Events.Sqs is null ? null : ws.NotificationIntake(http, time, logger);
+            using var sqs = intake is null ? null : ws.SqsConsumer(intake, time, logger);
+            using var service = new SchedulerService(ws.Pipeline, options, store, markers, ws.Executor(http, time), time, logger, alerts, doorbell: lockFile, metrics: metrics, sources: sqs is null ? [] : [sqs]);
             running = service;
             var printer = new RunPrinter(parse.GetValue(quiet), time);
             service.RunChanged += printer.OnChanged;
@@ -104,6 +106,11 @@ internal static class RunCommand
             foreach (var sink in sinks)
             {
                 Console.WriteLine($"alerts go to {sink.Describe}");
+            }
+
+            if (sqs is not null)
+            {
+                Console.WriteLine($"notifications from {sqs.Describe}");
             }
 
             Console.WriteLine($"cascade run: {ws.Pipeline.Jobs.Count} jobs from {Workspace.Relative(ws.File)}; markers in {ws.MarkersShown}; state in {Workspace.Relative(ws.StatePath)}; max-parallel {mp}{(options.UntilIdle ? "; until idle" : string.Empty)}");

@@ -1,9 +1,10 @@
 namespace Cascade.Core.Pipelines;
 
 /// <summary>
-/// The pipeline's push notifications (<c>events:</c>), as the pipeline file says. Without them the
-/// marker store is only listed (every <c>rescan_interval</c>); with them a notified marker counts at
-/// once. Only a bucket has notifications: the loader refuses <c>events</c> over a folder.
+/// The pipeline's push notifications (<c>events:</c>), as the pipeline file says, each optional.
+/// Without them the marker store is only listed (every <c>rescan_interval</c>); with them a notified
+/// marker counts at once (a notice is only a hint, guarantee 8). Only a bucket has notifications:
+/// the loader refuses <c>events</c> over a folder.
 /// </summary>
 public sealed record EventSettings
 {
@@ -11,6 +12,9 @@ public sealed record EventSettings
 
     /// <summary>SNS HTTP(S) subscriptions to <c>POST /api/events/s3</c>; null accepts no SNS message.</summary>
     public SnsSettings? Sns { get; init; }
+
+    /// <summary><c>events.sqs</c>: an SQS queue that S3 (directly, or through SNS) sends its notifications to.</summary>
+    public SqsSettings? Sqs { get; init; }
 }
 
 /// <summary>

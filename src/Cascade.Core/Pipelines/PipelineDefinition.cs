@@ -12,6 +12,9 @@ public sealed record PipelineDefinition
     /// <summary>The marker store: a folder (the default, <c>./markers</c>) or an S3-compatible bucket.</summary>
     public MarkerSettings Markers { get; init; } = new MarkerSettings.Folder("./markers");
 
+    /// <summary>Push notifications (<c>events:</c>); none by default.</summary>
+    public EventSettings Events { get; init; } = EventSettings.None;
+
     /// <summary>Marker folder as written (relative to the pipeline file's folder); the default folder when the markers live in a bucket.</summary>
     public string MarkerFolder => Markers is MarkerSettings.Folder folder ? folder.Path : "./markers";
 
@@ -25,9 +28,6 @@ public sealed record PipelineDefinition
 
     /// <summary>Where alerts go, as written (with <c>${ENV}</c> still unexpanded).</summary>
     public IReadOnlyList<AlertTarget> Alerts { get; init; } = [];
-
-    /// <summary>Push notifications of new markers (<c>events:</c>); none by default.</summary>
-    public EventSettings Events { get; init; } = EventSettings.None;
 
     /// <summary>How often the marker store is rescanned as a safety net for missed notifications.</summary>
     public TimeSpan RescanInterval { get; init; } = TimeSpan.FromSeconds(30);

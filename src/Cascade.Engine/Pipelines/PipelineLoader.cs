@@ -300,10 +300,10 @@ public static partial class PipelineLoader
                 Jobs = jobs,
                 Layout = layout,
                 Markers = markerSettings,
+                Events = events,
                 State = state,
                 TimeZone = timezone,
                 RescanInterval = rescan,
-                Events = events,
             };
         }
 

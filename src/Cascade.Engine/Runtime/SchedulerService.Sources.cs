@@ -2,6 +2,7 @@ using Cascade.Core.Markers;
 using Cascade.Core.Model;
 using Cascade.Core.Scheduling;
 using Cascade.Engine.Markers;
+using Cascade.Engine.Markers.Notifications;
 using Microsoft.Extensions.Logging;
 
 namespace Cascade.Engine.Runtime;
@@ -179,6 +180,30 @@ public sealed partial class SchedulerService
             _logger.LogError("marker watcher stopped ({Error}); relying on the periodic rescan", e.Message);
         }
     }
+
+    /// <summary>
+    /// The notification sources that pull (an SQS queue), each on its own task until the loop stops.
+    /// They hand what they receive to the notification intake, which posts markers to the store's
+    /// notices; the watcher brings them to the loop. A source that fails is logged and the periodic
+    /// rescan goes on finding its markers: no source stops the scheduler.
+    /// </summary>
+    private Task PullAsync(CancellationToken cancellationToken) => Task.WhenAll(_sources.Select(source => Task.Run(async () =>
+    {
+        try
+        {
+            await source.RunAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // stopping
+        }
+#pragma warning disable CA1031 // a broken notification source must not stop the scheduler: the periodic rescan still finds markers
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            _logger.LogError("{Source} stopped ({Error}); relying on the periodic rescan", source.Describe, e.Message);
+        }
+    }, CancellationToken.None)));
 
     /// <summary>Like the watcher: each ring of the doorbell becomes a message; the loop never awaits the socket itself.</summary>
     private async Task ListenAsync(CancellationToken cancellationToken)

@@ -6,6 +6,7 @@ using Cascade.Core.Scheduling;
 using Cascade.Engine.Alerts;
 using Cascade.Engine.Executors;
 using Cascade.Engine.Markers;
+using Cascade.Engine.Markers.Notifications;
 using Cascade.Engine.State;
 using Microsoft.Extensions.Logging;
 using static Cascade.Core.Scheduling.SchedulerInput;
@@ -47,6 +48,7 @@ public sealed partial class SchedulerService : IDisposable
     private readonly SchedulerMetrics? _metrics;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(RunKey Key, int Generation), (DateTimeOffset QueuedAt, bool AfterUpstream)> _activating = new();
     private readonly SchedulerLock? _doorbell; // rung by the CLI after it leaves a request: read the inbox now
+    private readonly IReadOnlyList<INotificationSource> _sources; // pulled notifications (an SQS queue), run once the start-up is committed
     private bool _requestsWaiting;
     private readonly HashSet<string> _ignoredPaths = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _kill = new();
@@ -66,8 +68,10 @@ public sealed partial class SchedulerService : IDisposable
         ILogger logger,
         AlertDispatcher? alerts = null,
         SchedulerLock? doorbell = null,
-        SchedulerMetrics? metrics = null)
+        SchedulerMetrics? metrics = null,
+        IReadOnlyList<INotificationSource>? sources = null)
     {
+        _sources = sources ?? [];
         _metrics = metrics;
         _doorbell = doorbell;
         _alerts = alerts;
@@ -110,6 +114,8 @@ public sealed partial class SchedulerService : IDisposable
         _effectStage = Task.Run(EffectStageAsync, CancellationToken.None);
         var watch = WatchAsync(loop.Token);
         var rings = ListenAsync(loop.Token);
+        using var pulling = CancellationTokenSource.CreateLinkedTokenSource(stop, loop.Token); // a stop ends a long poll at once, not after the shutdown grace
+        var pulled = Task.CompletedTask;
         try
         {
             // Before anything is started again: what a dead scheduler of this state left running (ADR 7).
@@ -128,6 +134,7 @@ public sealed partial class SchedulerService : IDisposable
             await SettleAsync();
             Volatile.Write(ref _ready, true);
             Ready?.Invoke();
+            pulled = PullAsync(pulling.Token);
             await LoopAsync(stop);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -146,6 +153,7 @@ public sealed partial class SchedulerService : IDisposable
                 await loop.CancelAsync();
                 await watch;
                 await rings;
+                await pulled;
                 await _effectStage;
             }
         }

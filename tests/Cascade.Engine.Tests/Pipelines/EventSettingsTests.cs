@@ -55,7 +55,7 @@ public sealed class EventSettingsTests
     [InlineData("events:\n  sns: { topics: [arn:aws:sns:us-east-1:123456789012:done], certificate_hosts: [\"*.*\"] }", "cascade.yaml:4:81: events.sns.certificate_hosts: '*.*' is not a host name (lower case, e.g. sns.*.amazonaws.com, where * is one label, or 127.0.0.1 for a test)")]
     [InlineData("events:\n  sns: { topics: [arn:aws:sns:us-east-1:123456789012:done], certificate_hosts: [\"https://x.com\"] }", "cascade.yaml:4:81: events.sns.certificate_hosts: 'https://x.com' is not a host name (lower case, e.g. sns.*.amazonaws.com, where * is one label, or 127.0.0.1 for a test)")]
     [InlineData("events:\n  sns: { topics: [arn:aws:sns:us-east-1:123456789012:done], secret: x }", "cascade.yaml:4:61: unknown key 'secret' in events.sns (known: topics, verify_signatures, certificate_hosts)")]
-    [InlineData("events:\n  kafka: {}", "cascade.yaml:4:3: unknown key 'kafka' in events (known: sns)")]
+    [InlineData("events:\n  kafka: {}", "cascade.yaml:4:3: unknown key 'kafka' in events (known: sns, sqs)")]
     [InlineData("events: [sns]", "cascade.yaml:3:9: 'events' must be a mapping, e.g. events: { sns: { topics: [arn:aws:sns:us-east-1:123456789012:done] } }")]
     [InlineData("events:\n  sns: arn", "cascade.yaml:4:8: events.sns must be a mapping: { topics: [arn:aws:sns:REGION:ACCOUNT:NAME], verify_signatures: true }")]
     public void A_bad_events_setting_is_one_error_at_its_line(string events, string error)
