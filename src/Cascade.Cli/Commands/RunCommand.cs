@@ -106,7 +106,7 @@ internal static class RunCommand
                 Console.WriteLine($"alerts go to {sink.Describe}");
             }
 
-            Console.WriteLine($"cascade run: {ws.Pipeline.Jobs.Count} jobs from {Workspace.Relative(ws.File)}; markers in {ws.MarkersShown}; state in {Workspace.Relative(ws.StatePath)}; max-parallel {mp}{(options.UntilIdle ? "; until idle" : string.Empty)}");
+            Console.WriteLine($"cascade run: {ws.Pipeline.Jobs.Count} jobs from {Workspace.Relative(ws.File)}; markers in {ws.MarkersShown}; state in {ws.StateShown}; max-parallel {mp}{(options.UntilIdle ? "; until idle" : string.Empty)}");
             // Kestrel starts beside the scheduler, never before its first decision; a port that
             // cannot be bound stops the scheduler with the error (the API was asked for).
             string? webFailure = null;

@@ -13,7 +13,7 @@ namespace Cascade.Engine.State.Sqlite;
 /// crash of the process; a power loss may lose the last transactions, which the marker rescan and
 /// at-least-once recovery make good. One connection, used by one caller at a time.
 /// </summary>
-public sealed class SqliteRunStore : IRunStore, IStateQueries
+public sealed class SqliteRunStore : IStateStore
 {
     private readonly SqliteConnection _connection;
     private readonly TimeProvider _time;
@@ -158,6 +158,40 @@ public sealed class SqliteRunStore : IRunStore, IStateQueries
             await connection.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Creates or migrates the file (<c>cascade migrate</c>) and says which versions it applied: the
+    /// creation of a new file counts as every version up to the current one.
+    /// </summary>
+    public static async Task<MigrationResult> MigrateAsync(string path, CancellationToken cancellationToken = default)
+    {
+        var full = Path.GetFullPath(path);
+        var from = 0;
+        if (File.Exists(full) && new FileInfo(full).Length > 0)
+        {
+            try
+            {
+                await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+                await connection.OpenAsync(cancellationToken);
+                await using var cmd = connection.CreateCommand();
+                cmd.CommandText = "SELECT value FROM meta WHERE key = 'schema_version';";
+                from = await cmd.ExecuteScalarAsync(cancellationToken) is string v && int.TryParse(v, CultureInfo.InvariantCulture, out var n) ? n : 0;
+            }
+            catch (SqliteException)
+            {
+                // the full open below says what is wrong with the file
+            }
+        }
+
+        await (await OpenAsync(full, TimeProvider.System, cancellationToken)).DisposeAsync();
+        var applied = new List<(int, string)>();
+        for (var version = Math.Max(from, 0) + 1; version <= SqliteSchema.Version; version++)
+        {
+            applied.Add((version, version == 1 ? "runs, attempts, history, cursors and requests" : "the change feed covers runs first seen done (ADR 14)"));
+        }
+
+        return new MigrationResult(from, SqliteSchema.Version, from == 0 ? [(SqliteSchema.Version, "a new state file")] : applied);
     }
 
     /// <summary>
