@@ -36,6 +36,13 @@ public abstract record StateSettings
         public override string ToString() => $"Postgres {{ ConnectionString = {Redact(ConnectionString)} }}";
 
         /// <summary>
+        /// Only the keys of a connection string (<c>Host=…;Pasword=…</c>), for one that does not parse:
+        /// a misspelt password key is not known to be one, so no value is shown.
+        /// </summary>
+        public static string KeysOnly(string connectionString) =>
+            string.Join(";", connectionString.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(part => part.Contains('=', StringComparison.Ordinal) ? part[..part.IndexOf('=', StringComparison.Ordinal)].Trim() + "=…" : "…"));
+
+        /// <summary>
         /// The connection string with the value of every password key (<c>Password</c>, <c>Pwd</c>,
         /// <c>Passfile</c> is a path and stays) replaced by <c>***</c>; quoting as Npgsql reads it.
         /// </summary>

@@ -34,7 +34,8 @@ public static partial class PipelineLoader
                 var connection = text[(text.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
                 if (PostgresConnection.Problem(connection) is { } problem)
                 {
-                    Error(node, $"state 'postgres:{StateSettings.Postgres.Redact(connection)}': {problem}");
+                    var shown = problem.StartsWith(PostgresConnection.Unparsable, StringComparison.Ordinal) ? StateSettings.Postgres.KeysOnly(connection) : StateSettings.Postgres.Redact(connection);
+                    Error(node, $"state 'postgres:{shown}': {problem}");
                     return StateSettings.Default;
                 }
 

@@ -14,6 +14,9 @@ public static partial class PostgresConnection
     [GeneratedRegex(@"\$\{(?<name>[A-Za-z_][A-Za-z0-9_]*)\}")]
     private static partial Regex Variable();
 
+    /// <summary>How <see cref="Problem"/> begins for a string Npgsql cannot parse (then no value of it may be shown).</summary>
+    public const string Unparsable = "not a valid connection string: ";
+
     /// <summary>What is wrong with a connection string as written, or null (values behind <c>${NAME}</c> are checked when opened).</summary>
     public static string? Problem(string connectionString)
     {
@@ -57,7 +60,8 @@ public static partial class PostgresConnection
 
         if (ParseProblem(expanded, keysOnly: false) is { } problem)
         {
-            throw new StateStoreException($"cannot open the state postgres:{StateSettings.Postgres.Redact(connectionString)}: {problem}");
+            var shown = problem.StartsWith(Unparsable, StringComparison.Ordinal) ? StateSettings.Postgres.KeysOnly(connectionString) : StateSettings.Postgres.Redact(connectionString);
+            throw new StateStoreException($"cannot open the state postgres:{shown}: {problem}");
         }
 
         return expanded;
@@ -73,7 +77,7 @@ public static partial class PostgresConnection
         }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or OverflowException)
         {
-            return "not a valid connection string: " + Scrub(e.Message, connectionString);
+            return Unparsable + Scrub(e.Message, connectionString);
         }
 
         if (!keysOnly && string.IsNullOrWhiteSpace(builder.Host) && Environment.GetEnvironmentVariable("PGHOST") is null)

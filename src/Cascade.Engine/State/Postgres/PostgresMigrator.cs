@@ -37,13 +37,16 @@ internal static class PostgresMigrator
 
         foreach (var migration in PostgresSchema.Migrations.Where(m => m.Version > found))
         {
-            await using var batch = new NpgsqlBatch(connection, tx);
-            batch.BatchCommands.Add(new NpgsqlBatchCommand(migration.Sql));
-            var record = new NpgsqlBatchCommand("INSERT INTO schema_version (version, description) VALUES ($1, $2);");
-            record.Parameters.Add(new NpgsqlParameter<int> { TypedValue = migration.Version });
-            record.Parameters.Add(new NpgsqlParameter<string> { TypedValue = migration.Description });
-            batch.BatchCommands.Add(record);
-            await batch.ExecuteNonQueryAsync(cancellationToken);
+            // A command (not a batch command) of several statements: Npgsql splits it into one batch.
+            await using (var apply = new NpgsqlCommand(migration.Sql, connection, tx))
+            {
+                await apply.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using var record = new NpgsqlCommand("INSERT INTO schema_version (version, description) VALUES (@version, @description);", connection, tx);
+            record.Parameters.Add(new NpgsqlParameter<int>("version", migration.Version));
+            record.Parameters.Add(new NpgsqlParameter<string>("description", migration.Description));
+            await record.ExecuteNonQueryAsync(cancellationToken);
             applied.Add(migration);
         }
 
