@@ -72,6 +72,15 @@ fi
 dotnet test Cascade.slnx --configuration Release 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 
+# The engine's tests again with the scheduler's state in PostgreSQL (TempPipeline reads
+# CASCADE_TEST_STATE): the same scenarios on both stores.
+if [ -n "${CASCADE_TEST_PG:-}" ]; then
+    echo "the engine's tests again, state in PostgreSQL"
+    CASCADE_TEST_STATE=postgres dotnet test tests/Cascade.Engine.Tests --configuration Release --no-build 2>&1 | tee -a "$log"
+    pgrc=${PIPESTATUS[0]}
+    [ "$rc" -ne 0 ] || rc=$pgrc
+fi
+
 echo "took $((SECONDS - start)) s"
 awk '/^(Passed|Failed)! +- Failed: /{gsub(",","");for(i=1;i<=NF;i++){if($i=="Failed:")f+=$(i+1);if($i=="Passed:")p+=$(i+1);if($i=="Skipped:")s+=$(i+1)}} END{printf "%d passed, %d failed, %d skipped\n",p,f,s}' "$log"
 exit "$rc"
