@@ -42,6 +42,8 @@ public sealed class PostgresRunStoreTests : RunStoreContract, IAsyncLifetime
     protected override async Task<IStateStore?> OpenAsync(string test) =>
         await SettingsAsync(test) is { } settings ? await PostgresRunStore.OpenAsync(settings, TimeProvider.System, NoEnvironment) : null;
 
+    protected override void PauseFeed(IStateStore store, Func<Task>? pause) => ((PostgresRunStore)store).FeedPause = pause;
+
     protected override async Task<long> CountAsync(string table) => (long)(await PostgresServer.ScalarAsync(_connection, $"SELECT count(*) FROM {table};"))!;
 
     [Fact]

@@ -22,6 +22,9 @@ public abstract class RunStoreContract
     /// <summary>Opens this test's state as the commands that only read do.</summary>
     protected virtual Task<IStateStore?> OpenForReadingAsync(string test) => OpenAsync(test);
 
+    /// <summary>Makes the store call <paramref name="pause"/> inside its change-feed read, between reading the next block and the history lines before it.</summary>
+    protected abstract void PauseFeed(IStateStore store, Func<Task>? pause);
+
     /// <summary>The rows of one of the store's tables, counted behind its back.</summary>
     protected abstract Task<long> CountAsync(string table);
 
@@ -406,5 +409,44 @@ public abstract class RunStoreContract
         Assert.Equal("a\0b", loaded.Marker!.Params["p"]);
         Assert.Equal(["bad\0name"], loaded.Warnings);
         Assert.StartsWith("detail ", Assert.Single(await store.GetEventsAsync(key, CancellationToken.None)).Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Regression_18_a_commit_landing_while_the_feed_is_read_is_seen_whole_on_a_later_read_never_skipped()
+    {
+        // Found while porting the feed: `serve` reads the feed beside a separate `cascade run`. A
+        // commit that lands between the feed's statements (a run first seen done, then a history
+        // line) must not let the cursor pass its block by.
+        const string Test = nameof(Regression_18_a_commit_landing_while_the_feed_is_read_is_seen_whole_on_a_later_read_never_skipped);
+        await using var reader = await OpenAsync(Test);
+        if (reader is null)
+        {
+            return;
+        }
+
+        await using var writer = (await OpenAsync(Test))!;
+        var running = new Run { Key = new RunKey("load", Partition.Parse("20190312")), State = RunState.Running, Attempt = 1, CreatedAt = T0, StartedAt = T0 };
+        await writer.CommitAsync([new SchedulerEffect.RunChanged(running, "started", null)], [], [], CancellationToken.None);
+        var once = 0;
+        PauseFeed(reader, async () =>
+        {
+            if (Interlocked.Increment(ref once) == 1)
+            {
+                await writer.CommitAsync([Quiet(SeenDone("extract", "20190313", T0)), new SchedulerEffect.RunChanged(running with { State = RunState.Succeeded, FinishedAt = T0 }, "succeeded", null)], [], [], CancellationToken.None);
+            }
+        });
+
+        var read = new List<long>();
+        var cursor = 0L;
+        for (var pass = 0; pass < 5; pass++)
+        {
+            foreach (var change in await reader.ChangesAfterAsync(cursor, 100, CancellationToken.None))
+            {
+                read.Add(change.Id);
+                cursor = change.Id;
+            }
+        }
+
+        Assert.Equal([1L, 2L, 3L], read);
     }
 }

@@ -16,6 +16,8 @@ public sealed class SqliteRunStoreTests : RunStoreContract, IDisposable
 
     protected override async Task<IStateStore?> OpenForReadingAsync(string test) => await SqliteRunStore.OpenForReadingAsync(_path, TimeProvider.System);
 
+    protected override void PauseFeed(IStateStore store, Func<Task>? pause) => ((SqliteRunStore)store).FeedPause = pause;
+
     protected override Task<long> CountAsync(string table)
     {
         using var connection = new SqliteConnection($"Data Source={_path};Pooling=false;Mode=ReadOnly");

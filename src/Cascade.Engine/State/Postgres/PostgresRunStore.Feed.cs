@@ -5,6 +5,9 @@ namespace Cascade.Engine.State.Postgres;
 
 public sealed partial class PostgresRunStore
 {
+    /// <summary>For tests: called in <see cref="ChangesAfterAsync"/> between reading the next block and the history lines before it.</summary>
+    internal Func<Task>? FeedPause { get; set; }
+
     /// <summary>The history detail of a run first seen done (the core's words for it).</summary>
     private const string SeenDoneDetail = "done marker observed";
 
@@ -34,6 +37,11 @@ public sealed partial class PostgresRunStore
                     {
                         block = (reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3));
                     }
+                }
+
+                if (FeedPause is { } pause)
+                {
+                    await pause();
                 }
 
                 // The history lines before the next block.

@@ -678,18 +678,25 @@ public sealed class SqliteRunStore : IStateStore
         await _gate.WaitAsync(cancellationToken);
         try
         {
+            // One read transaction, so one snapshot: a commit of another process landing between the
+            // statements below could otherwise add a block below the history lines read after it,
+            // and the cursor would pass that block by (found for ADR 18; Regression_18_*).
+            await using var snapshot = _connection.BeginTransaction(deferred: true);
             var result = new List<RunChange>();
             var cursor = afterId;
             await using var blocks = _connection.CreateCommand();
             blocks.CommandText = "SELECT first_seq, last_seq, from_partition, to_partition FROM seen_blocks WHERE last_seq > $after ORDER BY last_seq LIMIT 1;";
+            blocks.Transaction = snapshot;
             var blockAfter = blocks.Parameters.Add("$after", SqliteType.Integer);
             await using var events = _connection.CreateCommand();
             events.CommandText = "SELECT id, at, job, partition, generation, attempt, state, event, detail, activated_at, finished_at FROM events WHERE id > $after AND id < $before ORDER BY id LIMIT $limit;";
+            events.Transaction = snapshot;
             var eventsAfter = events.Parameters.Add("$after", SqliteType.Integer);
             var eventsBefore = events.Parameters.Add("$before", SqliteType.Integer);
             var eventsLimit = events.Parameters.Add("$limit", SqliteType.Integer);
             await using var seen = _connection.CreateCommand();
             seen.CommandText = "SELECT seen_seq, created_at, job, partition, generation FROM runs WHERE partition >= $from AND partition <= $to AND seen_seq > $after AND seen_seq <= $last ORDER BY partition, job, generation LIMIT $limit;";
+            seen.Transaction = snapshot;
             var seenFrom = seen.Parameters.Add("$from", SqliteType.Text);
             var seenTo = seen.Parameters.Add("$to", SqliteType.Text);
             var seenAfter = seen.Parameters.Add("$after", SqliteType.Integer);
@@ -705,6 +712,11 @@ public sealed class SqliteRunStore : IStateStore
                     {
                         block = (reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3));
                     }
+                }
+
+                if (FeedPause is { } pause)
+                {
+                    await pause();
                 }
 
                 // The history lines before the next block.
@@ -763,6 +775,7 @@ public sealed class SqliteRunStore : IStateStore
                 }
             }
 
+            snapshot.Commit();
             return result;
         }
         catch (SqliteException e)
@@ -774,6 +787,9 @@ public sealed class SqliteRunStore : IStateStore
             _gate.Release();
         }
     }
+
+    /// <summary>For tests: called in <see cref="ChangesAfterAsync"/> between reading the next block and the history lines before it.</summary>
+    internal Func<Task>? FeedPause { get; set; }
 
     /// <summary>The history detail of a run first seen done (the core's words for it).</summary>
     private const string SeenDoneDetail = "done marker observed";
