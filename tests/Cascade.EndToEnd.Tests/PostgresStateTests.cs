@@ -112,6 +112,40 @@ public sealed class PostgresStateTests : IDisposable
     }
 
     [Fact]
+    public async Task A_backfill_beside_a_scheduler_in_another_folder_leaves_it_the_work_instead_of_running_a_second_scheduler()
+    {
+        await using var schema = await PostgresSchema.CreateAsync(nameof(A_backfill_beside_a_scheduler_in_another_folder_leaves_it_the_work_instead_of_running_a_second_scheduler));
+        if (schema is null)
+        {
+            return;
+        }
+
+        using var other = new TempWorkspace();
+        foreach (var ws in new[] { _ws, other })
+        {
+            ws.Write("cascade.yaml", $$"""
+                state: {{schema.State}}
+                jobs:
+                  root:
+                    start: 2019-03-01
+                    run: { command: [sh, -c, 'echo "$1" >> ran.txt', sh, "{partition}"] }
+                """);
+        }
+
+        await using var scheduler = CascadeCli.Start(_ws.Root, PostgresSchema.Environment, "run", "--no-web");
+        await scheduler.WaitForOutputAsync(o => o.Contains("ready:", StringComparison.Ordinal), "the scheduler to be ready", CascadeCli.Timeout);
+
+        var backfill = (await CascadeAsync(other.Root, "backfill", "--from", "2019-03-12", "--to", "2019-03-12", "--detach")).AssertExitCode(0);
+
+        Assert.Contains("the running scheduler does it", backfill.StdOut, StringComparison.Ordinal);
+        await scheduler.WaitForOutputAsync(o => o.Contains("20190312", StringComparison.Ordinal) && o.Contains("succeeded in", StringComparison.Ordinal), "the scheduler to run the backfill", CascadeCli.Timeout);
+        Assert.Equal("20190312\n", _ws.Read("ran.txt")); // run by the scheduler's folder, once
+        Assert.False(File.Exists(other.PathOf("ran.txt")));
+        await scheduler.TerminateAsync();
+        await scheduler.WaitForExitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task A_postgres_state_whose_server_is_down_is_one_clear_line_without_the_password()
     {
         _ws.Write("cascade.yaml", $$"""

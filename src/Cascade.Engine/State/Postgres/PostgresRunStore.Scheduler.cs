@@ -11,7 +11,12 @@ public sealed partial class PostgresRunStore
     /// killed, the network went), so a dead scheduler never blocks the next one. A second
     /// <c>cascade run</c> on any machine is refused.
     /// </summary>
-    public async Task<IAsyncDisposable> TakeSchedulerLockAsync(CancellationToken cancellationToken)
+    public async Task<IAsyncDisposable> TakeSchedulerLockAsync(CancellationToken cancellationToken) =>
+        await TryTakeSchedulerLockAsync(cancellationToken)
+        ?? throw new StateStoreException($"another `cascade run` is using the state {Shown} (one scheduler per PostgreSQL state until several nodes are supported); stop it first, or use `cascade serve` for the API only");
+
+    /// <summary>As <see cref="TakeSchedulerLockAsync"/>, but null when another scheduler holds it (a backfill then follows that one).</summary>
+    public async Task<IAsyncDisposable?> TryTakeSchedulerLockAsync(CancellationToken cancellationToken)
     {
         NpgsqlConnection? connection = null;
         try
@@ -34,7 +39,7 @@ public sealed partial class PostgresRunStore
         }
 
         await connection.DisposeAsync();
-        throw new StateStoreException($"another `cascade run` is using the state {Shown} (one scheduler per PostgreSQL state until several nodes are supported); stop it first, or use `cascade serve` for the API only");
+        return null;
     }
 
     private sealed class SchedulerLockHandle(NpgsqlConnection connection) : IAsyncDisposable
