@@ -23,6 +23,7 @@ var root = new RootCommand("Cascade: a reactive job scheduler. Jobs start when t
     BackfillCommand.Create(),
     CancelCommand.Create(),
     HistoryCommand.Create(),
+    MigrateCommand.Create(),
 };
 foreach (var command in root.Subcommands.Where(c => c.Name != "init"))
 {

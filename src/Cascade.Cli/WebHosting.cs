@@ -28,6 +28,7 @@ internal static class WebHosting
             Token = token,
             Pipeline = ws.Pipeline,
             StatePath = ws.StatePath,
+            State = ws.State,
             LogDirectory = ws.LogDirectory,
             Markers = ws.Markers(TimeProvider.System),
             Scheduler = scheduler,

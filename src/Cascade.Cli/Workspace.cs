@@ -10,7 +10,7 @@ using Cascade.Engine.Markers.Notifications.Sqs;
 using Cascade.Engine.Markers.S3;
 using Cascade.Engine.Pipelines;
 using Cascade.Engine.Requests;
-using Cascade.Engine.State.Sqlite;
+using Cascade.Engine.State;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -28,7 +28,14 @@ internal sealed class Workspace
         File = file;
         BaseDirectory = Path.GetDirectoryName(file)!;
         MarkerFolder = Path.GetFullPath(Path.Combine(BaseDirectory, pipeline.Definition.MarkerFolder));
-        StatePath = Path.GetFullPath(Path.Combine(BaseDirectory, pipeline.Definition.State["sqlite:".Length..]));
+        State = pipeline.Definition.State switch
+        {
+            StateSettings.Sqlite sqlite => new StateSettings.Sqlite(Path.GetFullPath(Path.Combine(BaseDirectory, sqlite.Path))),
+            var other => other,
+        };
+
+        // A database has no path: this folder's lock, doorbell and logs live beside the pipeline file.
+        StatePath = State is StateSettings.Sqlite db ? db.Path : Path.GetFullPath(Path.Combine(BaseDirectory, ".cascade", "postgres.state"));
         LogDirectory = Path.Combine(Path.GetDirectoryName(StatePath)!, "logs");
     }
 
@@ -40,7 +47,17 @@ internal sealed class Workspace
 
     public string MarkerFolder { get; }
 
+    /// <summary>Where the state lives, a SQLite path made absolute.</summary>
+    public StateSettings State { get; }
+
+    /// <summary>
+    /// The SQLite state file; for a PostgreSQL state, the local stand-in that keys this folder's
+    /// scheduler lock, doorbell and orphan tag (<c>.cascade/postgres.state</c>, never a file of state).
+    /// </summary>
     public string StatePath { get; }
+
+    /// <summary>The state for people: a path relative to here, or the connection string without its password.</summary>
+    public string StateShown => State is StateSettings.Sqlite ? Relative(StatePath) : State.Shown;
 
     public string LogDirectory { get; }
 
@@ -157,12 +174,12 @@ internal sealed class Workspace
         }
     }
 
-    public Task<SqliteRunStore> OpenStateAsync(TimeProvider time, CancellationToken cancellationToken) =>
-        SqliteRunStore.OpenAsync(StatePath, time, cancellationToken);
+    public Task<IStateStore> OpenStateAsync(TimeProvider time, CancellationToken cancellationToken) =>
+        StateStores.OpenAsync(State, time, Environment.GetEnvironmentVariable, cancellationToken);
 
     /// <summary>For commands that only read: no schema script, no write transaction.</summary>
-    public Task<SqliteRunStore> OpenStateForReadingAsync(TimeProvider time, CancellationToken cancellationToken) =>
-        SqliteRunStore.OpenForReadingAsync(StatePath, time, cancellationToken);
+    public Task<IStateStore> OpenStateForReadingAsync(TimeProvider time, CancellationToken cancellationToken) =>
+        StateStores.OpenForReadingAsync(State, time, Environment.GetEnvironmentVariable, cancellationToken);
 
     /// <summary>The job, or a clear error naming the jobs there are.</summary>
     public JobDefinition Job(string name) => Targets.Job(Pipeline, name);

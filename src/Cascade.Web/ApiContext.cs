@@ -1,7 +1,7 @@
 using Cascade.Core.Pipelines;
 using Cascade.Engine.Markers.Notifications;
 using Cascade.Engine.Runtime;
-using Cascade.Engine.State.Sqlite;
+using Cascade.Engine.State;
 using Cascade.Web.Live;
 
 namespace Cascade.Web;
@@ -11,13 +11,13 @@ namespace Cascade.Web;
 /// blocks the scheduler's commits) and the change signal of the live stream. Writes open their own
 /// connection per request, as the CLI's commands do.
 /// </summary>
-internal sealed class ApiContext(WebOptions options, SqliteRunStore reader, ChangeSignal changes) : IAsyncDisposable
+internal sealed class ApiContext(WebOptions options, IStateStore reader, ChangeSignal changes) : IAsyncDisposable
 {
     public WebOptions Options { get; } = options;
 
     public Pipeline Pipeline => Options.Pipeline;
 
-    public SqliteRunStore Reader { get; } = reader;
+    public IStateStore Reader { get; } = reader;
 
     public ChangeSignal Changes { get; } = changes;
 
@@ -67,7 +67,7 @@ internal sealed class ApiContext(WebOptions options, SqliteRunStore reader, Chan
     }
 
     /// <summary>A read-write connection for one request (enqueueing); the caller disposes it.</summary>
-    public Task<SqliteRunStore> OpenWriterAsync(CancellationToken ct) => SqliteRunStore.OpenAsync(Options.StatePath, Time, ct);
+    public Task<IStateStore> OpenWriterAsync(CancellationToken ct) => StateStores.OpenAsync(Options.State, Time, Environment.GetEnvironmentVariable, ct);
 
     public ValueTask DisposeAsync()
     {

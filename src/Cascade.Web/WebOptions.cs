@@ -16,8 +16,11 @@ public sealed record WebOptions
 
     public required Pipeline Pipeline { get; init; }
 
-    /// <summary>The SQLite state file (the one the scheduler, the CLI and this API share).</summary>
+    /// <summary>The SQLite state file, or the local stand-in of a PostgreSQL state (the scheduler lock's key).</summary>
     public required string StatePath { get; init; }
+
+    /// <summary>The state the scheduler, the CLI and this API share; without it, the SQLite file at <see cref="StatePath"/>.</summary>
+    public StateSettings State { get => field ?? new StateSettings.Sqlite(StatePath); init; }
 
     public required string LogDirectory { get; init; }
 

@@ -1,6 +1,5 @@
 using System.Net;
 using Cascade.Engine.State;
-using Cascade.Engine.State.Sqlite;
 using Cascade.Web.Api;
 using Cascade.Web.Live;
 using Cascade.Web.Metrics;
@@ -45,7 +44,7 @@ public sealed class WebServer : IAsyncDisposable
     public static async Task<WebServer> StartAsync(WebOptions options, CancellationToken cancellationToken)
     {
         var urls = Binding.Check(options.Urls, options.Token);
-        var reader = await SqliteRunStore.OpenForReadingAsync(options.StatePath, options.Time, cancellationToken);
+        var reader = await StateStores.OpenForReadingAsync(options.State, options.Time, Environment.GetEnvironmentVariable, cancellationToken);
         var context = new ApiContext(options, reader, new ChangeSignal(options.Scheduler));
         WebApplication? app = null;
         try

@@ -52,23 +52,31 @@ internal static class BackfillCommand
             {
                 await using var store = await ws.OpenStateAsync(TimeProvider.System, ct);
 
+                // On PostgreSQL a scheduler may run in another folder or on another machine: the database's lock says (ADR 21).
+                await using var databaseLock = owned is not null && store is Engine.State.Postgres.PostgresRunStore postgres ? await postgres.TryTakeSchedulerLockAsync(ct) : null;
+                var here = store is Engine.State.Postgres.PostgresRunStore && databaseLock is null ? null : owned;
+                if (here is null)
+                {
+                    owned?.Dispose(); // following another scheduler: this folder's lock is not ours to hold
+                }
+
                 // Read before the request is left, so nothing the backfill does counts as done before it.
                 var before = await scope.ReadAsync(store, ct);
                 var doneBefore = before.Values.Count(r => r.IsDone);
                 // A running scheduler is rung (it takes it now, not at its next poll); ours reads it on start.
-                var requestId = await desk.BackfillAsync(store, backfill, ct, ring: owned is null);
+                var requestId = await desk.BackfillAsync(store, backfill, ct, ring: here is null);
 
                 if (parse.GetValue(detach))
                 {
-                    Console.WriteLine(owned is null
+                    Console.WriteLine(here is null
                         ? "detached: the running scheduler does it. Follow it with `cascade status`."
                         : "detached: no scheduler is running; the next `cascade run` does it.");
                     return 0;
                 }
 
-                return owned is null
+                return here is null
                     ? await FollowAsync(store, scope, doneBefore, requestId, ct)
-                    : await RunHereAsync(ws, store, scope, before, doneBefore, owned, ct);
+                    : await RunHereAsync(ws, store, scope, before, doneBefore, here, ct);
             }
         }));
         return command;

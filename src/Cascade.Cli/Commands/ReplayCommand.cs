@@ -30,7 +30,7 @@ internal static class ReplayCommand
             var name = ws.Job(parse.GetValue(job)!).Name;
             var (from, to) = ws.Range(name, parse.GetValue(range)!);
             var dry = parse.GetValue(dryRun);
-            await using var store = dry && !File.Exists(ws.StatePath) ? null : await ws.OpenStateAsync(TimeProvider.System, ct);
+            await using var store = dry && !StateStores.MayExist(ws.State) ? null : await ws.OpenStateAsync(TimeProvider.System, ct);
             var desk = ws.Desk(TimeProvider.System);
             var plan = await desk.PlanReplayAsync(store, name, from, to, parse.GetValue(downstream), ct);
             if (parse.GetValue(json))

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Cascade.Cli.Output;
 using Cascade.Core.Model;
+using Cascade.Core.Pipelines;
 using Cascade.Core.Scheduling;
 using Cascade.Engine.Alerts;
 using Cascade.Engine.Runtime;
@@ -68,10 +69,16 @@ internal static class RunCommand
                 }
             }
 
-            using var lockFile = SchedulerLock.Acquire(ws.StatePath);
+            // SQLite: the file's lock comes first (ADR 8). PostgreSQL: the database's lock says whether
+            // a scheduler runs anywhere (ADR 21); the local one is then only this folder's doorbell.
+            var onFile = ws.State is StateSettings.Sqlite;
+            using var fileLock = onFile ? SchedulerLock.Acquire(ws.StatePath) : null;
             var logger = new ConsoleLog();
             var time = TimeProvider.System;
             await using var store = await ws.OpenStateAsync(time, ct);
+            await using var databaseLock = store is Engine.State.Postgres.PostgresRunStore postgres ? await postgres.TakeSchedulerLockAsync(ct) : null;
+            using var localLock = onFile ? null : SchedulerLock.Acquire(ws.StatePath);
+            var lockFile = fileLock ?? localLock!;
             var options = new EngineOptions
             {
                 MaxParallel = mp,
@@ -113,7 +120,7 @@ internal static class RunCommand
                 Console.WriteLine($"notifications from {sqs.Describe}");
             }
 
-            Console.WriteLine($"cascade run: {ws.Pipeline.Jobs.Count} jobs from {Workspace.Relative(ws.File)}; markers in {ws.MarkersShown}; state in {Workspace.Relative(ws.StatePath)}; max-parallel {mp}{(options.UntilIdle ? "; until idle" : string.Empty)}");
+            Console.WriteLine($"cascade run: {ws.Pipeline.Jobs.Count} jobs from {Workspace.Relative(ws.File)}; markers in {ws.MarkersShown}; state in {ws.StateShown}; max-parallel {mp}{(options.UntilIdle ? "; until idle" : string.Empty)}");
             // Kestrel starts beside the scheduler, never before its first decision; a port that
             // cannot be bound stops the scheduler with the error (the API was asked for).
             string? webFailure = null;

@@ -28,7 +28,7 @@ internal static class ServeCommand
             }
 
             await using var server = await WebHosting.StartAsync(options, stop.Token);
-            Console.WriteLine($"cascade serve: state in {Workspace.Relative(ws.StatePath)} (read-only; no scheduler: requests wait for the next `cascade run`)");
+            Console.WriteLine($"cascade serve: state in {ws.StateShown} (read-only; no scheduler: requests wait for the next `cascade run`)");
             try
             {
                 await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, stop.Token);

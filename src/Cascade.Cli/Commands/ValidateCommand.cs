@@ -26,7 +26,7 @@ internal static class ValidateCommand
 
             var jobs = ws.Pipeline.Jobs;
             var roots = jobs.Count(j => j.IsRoot);
-            Console.WriteLine($"{shown}: valid — {jobs.Count} job(s), {roots} root(s), markers in {ws.MarkersShown} ({ws.Pipeline.Definition.Layout.Pattern}), state in {Workspace.Relative(ws.StatePath)}");
+            Console.WriteLine($"{shown}: valid — {jobs.Count} job(s), {roots} root(s), markers in {ws.MarkersShown} ({ws.Pipeline.Definition.Layout.Pattern}), state in {ws.StateShown}");
             return 0;
         }));
         return command;

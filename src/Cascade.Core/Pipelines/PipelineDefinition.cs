@@ -18,8 +18,8 @@ public sealed record PipelineDefinition
     /// <summary>Marker folder as written (relative to the pipeline file's folder); the default folder when the markers live in a bucket.</summary>
     public string MarkerFolder => Markers is MarkerSettings.Folder folder ? folder.Path : "./markers";
 
-    /// <summary>State location as written, e.g. <c>sqlite:.cascade/state.db</c>.</summary>
-    public string State { get; init; } = "sqlite:.cascade/state.db";
+    /// <summary>Where the state lives (<c>state: sqlite:PATH</c> or <c>state: postgres:CONNECTION</c>), as parsed.</summary>
+    public StateSettings State { get; init; } = StateSettings.Default;
 
     public string TimeZone { get; init; } = "UTC";
 

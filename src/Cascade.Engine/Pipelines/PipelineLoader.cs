@@ -242,11 +242,7 @@ public static partial class PipelineLoader
             var (markerSettings, layout, rescan) = ReadMarkers(root);
             var events = ReadEvents(root, markerSettings);
 
-            var state = OptionalScalar(root, "state") ?? "sqlite:.cascade/state.db";
-            if (Get(root, "state") is { } stateNode && !state.StartsWith("sqlite:", StringComparison.Ordinal))
-            {
-                Error(stateNode, $"state '{state}' is not supported: use sqlite:PATH");
-            }
+            var state = ReadState(root);
 
             var defaults = new JobDefaults(0, TimeSpan.FromSeconds(30), null, null, null);
             if (Get(root, "defaults") is { } defaultsNode)

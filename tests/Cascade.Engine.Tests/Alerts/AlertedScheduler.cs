@@ -3,7 +3,7 @@ using Cascade.Core.Scheduling;
 using Cascade.Engine.Alerts;
 using Cascade.Engine.Executors.Process;
 using Cascade.Engine.Runtime;
-using Cascade.Engine.State.Sqlite;
+using Cascade.Engine.State;
 using Cascade.Engine.Tests.Support;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -18,14 +18,14 @@ namespace Cascade.Engine.Tests.Alerts;
 internal sealed class AlertedScheduler : IAsyncDisposable
 {
     private readonly HttpClient _http;
-    private readonly SqliteRunStore _store;
+    private readonly IStateStore _store;
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource<Alert> _firstAlert = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentQueue<Alert> _raised = new();
     private Task _run = Task.CompletedTask;
     private bool _disposed;
 
-    private AlertedScheduler(HttpClient http, SqliteRunStore store, SchedulerService service, AlertDispatcher dispatcher)
+    private AlertedScheduler(HttpClient http, IStateStore store, SchedulerService service, AlertDispatcher dispatcher)
     {
         _http = http;
         _store = store;
@@ -65,7 +65,7 @@ internal sealed class AlertedScheduler : IAsyncDisposable
         var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         var sinks = AlertSinks.Create(pipeline.Pipeline, http, environment ?? (_ => null));
         var dispatcher = new AlertDispatcher(sinks, delivery ?? FastDelivery, TimeProvider.System, logger);
-        var store = await SqliteRunStore.OpenAsync(pipeline.StatePath, TimeProvider.System);
+        var store = await pipeline.OpenStoreAsync();
         var options = new EngineOptions { LogDirectory = pipeline.LogDirectory, MaxParallel = 8, ShutdownGrace = TimeSpan.FromSeconds(10) };
         var service = new SchedulerService(pipeline.Pipeline, options, store, pipeline.Markers, CommandExecutors.Create(pipeline.Dir, null, Environment.GetEnvironmentVariable), TimeProvider.System, logger, dispatcher);
         var scheduler = new AlertedScheduler(http, store, service, dispatcher);

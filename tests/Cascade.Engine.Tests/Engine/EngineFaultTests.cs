@@ -5,7 +5,6 @@ using Cascade.Engine.Executors.Process;
 using Cascade.Engine.Markers;
 using Cascade.Engine.Runtime;
 using Cascade.Engine.State;
-using Cascade.Engine.State.Sqlite;
 using Cascade.Engine.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -33,7 +32,7 @@ public sealed class EngineFaultTests
     public async Task A_failing_commit_stops_the_scheduler_with_its_error_and_starts_nothing_it_decided()
     {
         await using var p = TempPipeline.Create(Yaml);
-        var inner = await SqliteRunStore.OpenAsync(p.StatePath, TimeProvider.System);
+        var inner = await p.OpenStoreAsync();
         await using var store = new FaultyStore(inner);
         using var service = new SchedulerService(
             p.Pipeline,
@@ -63,7 +62,7 @@ public sealed class EngineFaultTests
     public async Task After_a_failed_commit_a_new_scheduler_starts_the_run_the_failed_one_had_decided()
     {
         await using var p = TempPipeline.Create(Yaml);
-        var inner = await SqliteRunStore.OpenAsync(p.StatePath, TimeProvider.System);
+        var inner = await p.OpenStoreAsync();
         await using (var store = new FaultyStore(inner) { FailFromNow = true })
         {
             await p.WriteMarkerAsync("src", "20190312");
@@ -88,7 +87,7 @@ public sealed class EngineFaultTests
     public async Task A_stop_that_cuts_the_inbox_read_short_is_a_normal_stop()
     {
         await using var p = TempPipeline.Create(Yaml);
-        var inner = await SqliteRunStore.OpenAsync(p.StatePath, TimeProvider.System);
+        var inner = await p.OpenStoreAsync();
         await using var store = new FaultyStore(inner);
         using var stop = new CancellationTokenSource();
         using var service = new SchedulerService(
@@ -117,7 +116,7 @@ public sealed class EngineFaultTests
     {
         await using var p = TempPipeline.Create(Yaml);
         var dstMarker = Path.Combine(p.Dir, "markers", "dst__20190312.done");
-        var inner = await SqliteRunStore.OpenAsync(p.StatePath, TimeProvider.System);
+        var inner = await p.OpenStoreAsync();
         await using (var store = new FaultyStore(inner))
         {
             // The scheduler "dies" exactly when it writes dst's marker (dst exited 0 without one).
@@ -183,7 +182,7 @@ public sealed class EngineFaultTests
         File.Delete(Path.Combine(p.Dir, "started-20190312"));
 
         // The replay is committed but the old marker is never moved (the process died in between).
-        var inner = await SqliteRunStore.OpenAsync(p.StatePath, TimeProvider.System);
+        var inner = await p.OpenStoreAsync();
         await using (var store = new FaultyStore(inner))
         {
             await store.EnqueueRequestAsync(Request.ForReplay("dst", Partition.Parse("20190312"), Partition.Parse("20190312"), downstream: false, force: false, TimeProvider.System.GetUtcNow()), CancellationToken.None);
@@ -218,7 +217,7 @@ public sealed class EngineFaultTests
     public async Task Regression_8_06_graceful_stop_never_records_a_finished_command_as_interrupted()
     {
         await using var p = TempPipeline.Create(Yaml);
-        var inner = await SqliteRunStore.OpenAsync(p.StatePath, TimeProvider.System);
+        var inner = await p.OpenStoreAsync();
         await using var store = new FaultyStore(inner);
         var executor = new GateExecutor();
         using var stop = new CancellationTokenSource();
@@ -301,7 +300,7 @@ public sealed class EngineFaultTests
     }
 
     /// <summary>The real SQLite store, with faults on demand: failing commits, a hook at the next inbox read.</summary>
-    private sealed class FaultyStore(SqliteRunStore inner) : IRunStore
+    private sealed class FaultyStore(IStateStore inner) : IRunStore
     {
         private int _failed;
 

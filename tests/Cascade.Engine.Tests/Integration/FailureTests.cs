@@ -32,7 +32,7 @@ public sealed class FailureTests
         Assert.Equal(2, flaky.Failures);
         Assert.Equal(RunState.Succeeded, (await p.RunAsync("next", "20190312"))!.State);
 
-        await using var store = await Cascade.Engine.State.Sqlite.SqliteRunStore.OpenAsync(p.StatePath, TimeProvider.System);
+        await using var store = await p.OpenStoreAsync();
         var attempts = await store.GetAttemptsAsync(TempPipeline.Key("flaky", "20190312"), CancellationToken.None);
         Assert.Equal([3, 3, 0], attempts.Select(a => a.ExitCode ?? -1));
         Assert.True(attempts[1].StartedAt - attempts[0].FinishedAt!.Value >= TimeSpan.FromMilliseconds(50), "first retry waited its backoff");

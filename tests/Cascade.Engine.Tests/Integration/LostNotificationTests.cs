@@ -5,7 +5,7 @@ using Cascade.Core.Scheduling;
 using Cascade.Engine.Executors.Process;
 using Cascade.Engine.Markers;
 using Cascade.Engine.Runtime;
-using Cascade.Engine.State.Sqlite;
+using Cascade.Engine.State;
 using Cascade.Engine.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -28,7 +28,7 @@ public sealed class LostNotificationTests
                 after: [a]
                 run: { command: [sh, jobs/record.sh] }
             """, ("jobs/record.sh", Scripts.Record));
-        var store = await SqliteRunStore.OpenAsync(p.StatePath, TimeProvider.System);
+        var store = await p.OpenStoreAsync();
         await using var _ = store;
         using var service = new SchedulerService(
             p.Pipeline,

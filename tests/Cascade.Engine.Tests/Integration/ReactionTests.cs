@@ -23,7 +23,7 @@ public sealed class ReactionTests
     {
         await using var p = TempPipeline.Create(FanIn, ("jobs/sleep.sh", Scripts.SleepThenRecord), ("jobs/record.sh", Scripts.Record));
         var service = await p.StartAsync();
-        await using (var store = await Cascade.Engine.State.Sqlite.SqliteRunStore.OpenAsync(p.StatePath, TimeProvider.System))
+        await using (var store = await p.OpenStoreAsync())
         {
             foreach (var job in new[] { "slow", "fast" })
             {

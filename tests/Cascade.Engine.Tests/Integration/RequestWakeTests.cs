@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Cascade.Core.Scheduling;
 using Cascade.Engine.Runtime;
 using Cascade.Engine.State;
-using Cascade.Engine.State.Sqlite;
 using Cascade.Engine.Tests.Support;
 
 namespace Cascade.Engine.Tests.Integration;
@@ -95,7 +94,7 @@ public sealed class RequestWakeTests
 
     private static async Task EnqueueTriggerAsync(TempPipeline p, string partition)
     {
-        await using var store = await SqliteRunStore.OpenAsync(p.StatePath, TimeProvider.System);
+        await using var store = await p.OpenStoreAsync();
         await store.EnqueueRequestAsync(new Request(Request.Trigger, TempPipeline.Key("load", partition), new Dictionary<string, string>(), TimeProvider.System.GetUtcNow()), CancellationToken.None);
     }
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Cascade.Core.Model;
 using Cascade.Engine.State;
-using Cascade.Engine.State.Sqlite;
 using Cascade.Engine.Tests.Support;
 
 namespace Cascade.Engine.Tests.Replay;
@@ -57,16 +56,16 @@ internal static class ReplaySupport
 
     public static async Task<long> EnqueueAsync(this TempPipeline p, Request request)
     {
-        await using var store = await SqliteRunStore.OpenAsync(p.StatePath, TimeProvider.System);
+        await using var store = await p.OpenStoreAsync();
         return await store.EnqueueRequestAsync(request, CancellationToken.None);
     }
 
     public static Task<long> ReplayAsync(this TempPipeline p, string job, string from, string? to = null, bool downstream = false, bool force = false) =>
         p.EnqueueAsync(Request.ForReplay(job, P(from), P(to ?? from), downstream, force, Now));
 
-    public static async Task<T> WithStoreAsync<T>(this TempPipeline p, Func<SqliteRunStore, Task<T>> read)
+    public static async Task<T> WithStoreAsync<T>(this TempPipeline p, Func<IStateStore, Task<T>> read)
     {
-        await using var store = await SqliteRunStore.OpenAsync(p.StatePath, TimeProvider.System);
+        await using var store = await p.OpenStoreAsync();
         return await read(store);
     }
 

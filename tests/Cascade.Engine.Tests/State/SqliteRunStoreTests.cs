@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Cascade.Core.Markers;
 using Cascade.Core.Model;
 using Cascade.Core.Scheduling;
@@ -8,75 +7,24 @@ using Microsoft.Data.Sqlite;
 
 namespace Cascade.Engine.Tests.State;
 
-public sealed class SqliteRunStoreTests : IDisposable
+/// <summary>The state-store suite on a SQLite file, and what only a file does: its schema versions.</summary>
+public sealed class SqliteRunStoreTests : RunStoreContract, IDisposable
 {
-    private static readonly DateTimeOffset T0 = new(2019, 3, 13, 2, 0, 0, TimeSpan.Zero);
     private readonly string _path = Path.Combine(Path.GetTempPath(), "cascade-store-" + Guid.NewGuid().ToString("N"), "state.db");
 
-    [Fact]
-    public async Task A_run_round_trips_with_every_field()
+    protected override async Task<IStateStore?> OpenAsync(string test) => await SqliteRunStore.OpenAsync(_path, TimeProvider.System);
+
+    protected override async Task<IStateStore?> OpenForReadingAsync(string test) => await SqliteRunStore.OpenForReadingAsync(_path, TimeProvider.System);
+
+    protected override void PauseFeed(IStateStore store, Func<Task>? pause) => ((SqliteRunStore)store).FeedPause = pause;
+
+    protected override Task<long> CountAsync(string table)
     {
-        var key = new RunKey("revenue", Partition.Parse("20190312"));
-        var run = new Run
-        {
-            Key = key,
-            State = RunState.Queued,
-            Attempt = 2,
-            Failures = 1,
-            CreatedAt = T0,
-            QueuedAt = T0.AddSeconds(1),
-            ActivatedAt = T0.AddSeconds(2),
-            StartedAt = T0.AddSeconds(3),
-            NextRetryAt = T0.AddSeconds(60),
-            Cause = "inputs",
-            Params = new SortedDictionary<string, string> { ["currency"] = "EUR" },
-            TriggerParams = new SortedDictionary<string, string> { ["x"] = "y" },
-            Marker = MarkerBody.Parse("""{"rows": 3, "params": {"a": "b"}}"""),
-            ExitCode = 3,
-            Reason = "exited with code 3",
-            Warnings = ["w1"],
-        };
-        await using (var store = await SqliteRunStore.OpenAsync(_path, TimeProvider.System))
-        {
-            await store.CommitAsync([new SchedulerEffect.RunChanged(run, "retry", "x")], [], [], CancellationToken.None);
-        }
-
-        await using var reopened = await SqliteRunStore.OpenAsync(_path, TimeProvider.System);
-        var loaded = Assert.Single((await reopened.LoadAsync(CancellationToken.None)).Runs);
-        Assert.Equal(run.Key, loaded.Key);
-        Assert.Equal(run.State, loaded.State);
-        Assert.Equal(run.NextRetryAt, loaded.NextRetryAt);
-        Assert.Equal(run.StartedAt, loaded.StartedAt);
-        Assert.Equal("EUR", loaded.Params["currency"]);
-        Assert.Equal("y", loaded.TriggerParams["x"]);
-        Assert.Equal(3, loaded.Marker!.Meta["rows"].GetInt32());
-        Assert.Equal("b", loaded.Marker.Params["a"]);
-        Assert.Equal(3, loaded.ExitCode);
-        Assert.Equal(["w1"], loaded.Warnings);
-        var events = await reopened.GetEventsAsync(key, CancellationToken.None);
-        Assert.Equal("retry", Assert.Single(events).Event);
-    }
-
-    [Fact]
-    public async Task A_trigger_request_is_taken_by_the_commit_that_answers_it_and_then_never_handed_out_again()
-    {
-        await using var store = await SqliteRunStore.OpenAsync(_path, TimeProvider.System);
-        var id = await store.EnqueueRequestAsync(new Request(Request.Trigger, new RunKey("a", Partition.Parse("2019031205")), new Dictionary<string, string> { ["k"] = "v" }, T0), CancellationToken.None);
-
-        var first = await store.PendingRequestsAsync(CancellationToken.None);
-        var again = await store.PendingRequestsAsync(CancellationToken.None);
-        Assert.False(await store.IsRequestTakenAsync(id, CancellationToken.None));
-        await store.CommitAsync([], [], [id], CancellationToken.None);
-        var second = await store.PendingRequestsAsync(CancellationToken.None);
-
-        Assert.Equal(first.Select(r => r.Id), again.Select(r => r.Id)); // read, not taken: a scheduler that dies before its commit leaves it for the next one
-        Assert.True(await store.IsRequestTakenAsync(id, CancellationToken.None));
-
-        var request = Assert.Single(first);
-        Assert.Equal(id, request.Id);
-        Assert.Equal("2019031205", request.Key!.Value.Partition.Key);
-        Assert.Equal("v", request.Params["k"]);
-        Assert.Empty(second);
+        using var connection = new SqliteConnection($"Data Source={_path};Pooling=false;Mode=ReadOnly");
+        connection.Open();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"SELECT COUNT(*) FROM {table};";
+        return Task.FromResult((long)cmd.ExecuteScalar()!);
     }
 
     [Fact]
@@ -100,24 +48,61 @@ public sealed class SqliteRunStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task Attempts_record_start_and_end_with_exit_codes()
+    public async Task A_state_of_schema_version_1_is_migrated_and_its_old_history_stays_in_the_feed()
     {
-        var key = new RunKey("a", Partition.Parse("20190312"));
-        var running = new Run { Key = key, State = RunState.Running, Attempt = 1, CreatedAt = T0, StartedAt = T0 };
-        await using var store = await SqliteRunStore.OpenAsync(_path, TimeProvider.System);
-        await store.CommitAsync([new SchedulerEffect.RunChanged(running, "started", null)], [], [], CancellationToken.None);
-        await store.CommitAsync([new SchedulerEffect.RunChanged(running with { State = RunState.Failed, ExitCode = 2, FinishedAt = T0.AddSeconds(5) }, "failed", "boom")], [], [], CancellationToken.None);
+        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+        using (var raw = new SqliteConnection($"Data Source={_path};Pooling=false"))
+        {
+            raw.Open();
+            using var cmd = raw.CreateCommand();
+            cmd.CommandText = """
+                PRAGMA journal_mode = WAL;
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                INSERT INTO meta VALUES ('schema_version', '1');
+                CREATE TABLE runs (job TEXT NOT NULL, partition TEXT NOT NULL, generation INTEGER NOT NULL, state TEXT NOT NULL, attempt INTEGER NOT NULL, failures INTEGER NOT NULL,
+                    created_at TEXT NOT NULL, queued_at TEXT, activated_at TEXT, started_at TEXT, finished_at TEXT, next_retry_at TEXT, wait_deadline TEXT, cause TEXT, backfill TEXT,
+                    params TEXT NOT NULL, trigger_params TEXT NOT NULL, marker TEXT, exit_code INTEGER, reason TEXT, warnings TEXT NOT NULL, PRIMARY KEY (partition, job, generation)) WITHOUT ROWID;
+                CREATE TABLE events (id INTEGER PRIMARY KEY, at TEXT NOT NULL, job TEXT NOT NULL, partition TEXT NOT NULL, generation INTEGER NOT NULL, attempt INTEGER NOT NULL,
+                    state TEXT NOT NULL, event TEXT NOT NULL, detail TEXT);
+                INSERT INTO runs VALUES ('load', '20190312', 1, 'succeeded', 1, 0, '2019-03-13T02:00:00.0000000Z', NULL, NULL, NULL, '2019-03-13T02:00:01.0000000Z', NULL, NULL, 'inputs', NULL, '{}', '{}', NULL, 0, NULL, '[]');
+                INSERT INTO events VALUES (7, '2019-03-13T02:00:01.0000000Z', 'load', '20190312', 1, 1, 'succeeded', 'succeeded', 'exit 0');
+                """;
+            cmd.ExecuteNonQuery();
+        }
 
-        var attempt = Assert.Single(await store.GetAttemptsAsync(key, CancellationToken.None));
-        Assert.Equal(2, attempt.ExitCode);
-        Assert.Equal(T0.AddSeconds(5), attempt.FinishedAt);
-        Assert.Equal("failed", attempt.Outcome);
-        _ = JsonSerializer.Serialize(attempt);
+        var migration = await SqliteRunStore.MigrateAsync(_path);
+        Assert.Equal((1, 2), (migration.From, migration.To));
+        Assert.Equal([2], migration.Applied.Select(a => a.Version));
+        Assert.Empty((await SqliteRunStore.MigrateAsync(_path)).Applied);
+
+        await using (var store = await SqliteRunStore.OpenAsync(_path, TimeProvider.System))
+        {
+            var seen = new Run { Key = new RunKey("extract", Partition.Parse("20190313")), State = RunState.Succeeded, CreatedAt = T0, FinishedAt = T0, Cause = "marker", Marker = MarkerBody.Empty };
+            await store.CommitAsync([new SchedulerEffect.RunChanged(seen, "succeeded", "done marker observed", Quiet: true)], [], [], CancellationToken.None);
+        }
+
+        await using var reader = await SqliteRunStore.OpenForReadingAsync(_path, TimeProvider.System);
+        var changes = await reader.ChangesAfterAsync(0, 100, CancellationToken.None);
+        Assert.Equal(["7 load succeeded", "8 extract succeeded"], changes.Select(c => $"{c.Id} {c.Job} {c.State}"));
+        Assert.Null(changes[0].FinishedAt); // not kept before version 2
+        Assert.Equal(RunState.Succeeded, (await reader.GetRunAsync(new RunKey("load", Partition.Parse("20190312")), CancellationToken.None))!.State);
+        using var check = new SqliteConnection($"Data Source={_path};Pooling=false;Mode=ReadOnly");
+        check.Open();
+        using var version = check.CreateCommand();
+        version.CommandText = "SELECT value FROM meta WHERE key = 'schema_version';";
+        Assert.Equal("2", version.ExecuteScalar());
     }
 
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
-        Directory.Delete(Path.GetDirectoryName(_path)!, recursive: true);
+        try
+        {
+            Directory.Delete(Path.GetDirectoryName(_path)!, recursive: true);
+        }
+        catch (IOException)
+        {
+            // best effort
+        }
     }
 }

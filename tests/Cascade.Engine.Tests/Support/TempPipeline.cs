@@ -6,23 +6,38 @@ using Cascade.Engine.Executors.Process;
 using Cascade.Engine.Markers.Folder;
 using Cascade.Engine.Pipelines;
 using Cascade.Engine.Runtime;
-using Cascade.Engine.State.Sqlite;
+using Cascade.Engine.State;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cascade.Engine.Tests.Support;
 
 /// <summary>
 /// A real pipeline in a temp folder: real marker files, a real SQLite file, real processes.
-/// Waits are bounded polls on a condition, never sleeps that hope.
+/// Waits are bounded polls on a condition, never sleeps that hope. With
+/// <c>CASCADE_TEST_STATE=postgres</c> (scripts/test.sh's second pass) the state is a schema of its
+/// own in the PostgreSQL at <c>CASCADE_TEST_PG</c> instead, so the engine's tests run on both stores.
 /// </summary>
 internal sealed class TempPipeline : IAsyncDisposable
 {
     private readonly List<(SchedulerService Service, Task Run, CancellationTokenSource Stop)> _services = [];
 
+    private readonly string? _schema;
+
     private TempPipeline(string dir, Pipeline pipeline)
     {
         Dir = dir;
         Pipeline = pipeline;
+        if (OnPostgres)
+        {
+            var server = PostgresServer.Require("CASCADE_TEST_STATE=postgres") ?? throw new InvalidOperationException("CASCADE_TEST_STATE=postgres needs CASCADE_TEST_PG");
+            (_schema, var connection) = PostgresServer.NewSchemaAsync(server).GetAwaiter().GetResult();
+            State = new StateSettings.Postgres(connection);
+        }
+        else
+        {
+            State = new StateSettings.Sqlite(StatePath);
+        }
+
         Markers = new FolderMarkerStore(Path.Combine(dir, "markers"), pipeline.Definition.Layout, TimeProvider.System, NullLogger.Instance);
     }
 
@@ -33,6 +48,15 @@ internal sealed class TempPipeline : IAsyncDisposable
     public FolderMarkerStore Markers { get; }
 
     public string StatePath => Path.Combine(Dir, ".cascade", "state.db");
+
+    /// <summary>Whether this test run keeps the engine's state in PostgreSQL (<c>CASCADE_TEST_STATE=postgres</c>).</summary>
+    public static bool OnPostgres => Environment.GetEnvironmentVariable("CASCADE_TEST_STATE") == "postgres";
+
+    /// <summary>The state this pipeline's schedulers use: the SQLite file at <see cref="StatePath"/>, or a PostgreSQL schema of its own.</summary>
+    public StateSettings State { get; }
+
+    /// <summary>Opens the state read-write, as <c>cascade run</c> does.</summary>
+    public Task<IStateStore> OpenStoreAsync() => StateStores.OpenAsync(State, TimeProvider.System, Environment.GetEnvironmentVariable, CancellationToken.None);
 
     public string LogDirectory => Path.Combine(Dir, ".cascade", "logs");
 
@@ -66,7 +90,7 @@ internal sealed class TempPipeline : IAsyncDisposable
     {
         var options = new EngineOptions { LogDirectory = LogDirectory, MaxParallel = 8, ShutdownGrace = TimeSpan.FromSeconds(10) };
         options = configure?.Invoke(options) ?? options;
-        var store = await SqliteRunStore.OpenAsync(StatePath, TimeProvider.System);
+        var store = await OpenStoreAsync();
         var service = new SchedulerService(Pipeline, options, store, Markers, CommandExecutors.Create(Dir, StatePath, Environment.GetEnvironmentVariable), TimeProvider.System, NullLogger.Instance, doorbell: doorbell);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         service.Ready += () => ready.TrySetResult();
@@ -96,7 +120,7 @@ internal sealed class TempPipeline : IAsyncDisposable
     /// <summary>Runs a scheduler until idle (like <c>cascade run --until-idle</c>).</summary>
     public async Task RunUntilIdleAsync(int maxParallel = 8)
     {
-        var store = await SqliteRunStore.OpenAsync(StatePath, TimeProvider.System);
+        var store = await OpenStoreAsync();
         await using (store)
         {
             using var service = new SchedulerService(
@@ -113,13 +137,13 @@ internal sealed class TempPipeline : IAsyncDisposable
 
     public async Task<Run?> RunAsync(string job, string partition)
     {
-        await using var store = await SqliteRunStore.OpenAsync(StatePath, TimeProvider.System);
+        await using var store = await OpenStoreAsync();
         return await store.GetRunAsync(Key(job, partition), CancellationToken.None);
     }
 
     public async Task<IReadOnlyList<Run>> AllRunsAsync()
     {
-        await using var store = await SqliteRunStore.OpenAsync(StatePath, TimeProvider.System);
+        await using var store = await OpenStoreAsync();
         return (await store.LoadAsync(CancellationToken.None)).Runs;
     }
 
@@ -161,6 +185,11 @@ internal sealed class TempPipeline : IAsyncDisposable
 
             service.Dispose();
             stop.Dispose();
+        }
+
+        if (_schema is not null && PostgresServer.ConnectionString is { } server)
+        {
+            await PostgresServer.DropSchemaAsync(server, _schema);
         }
 
         try

@@ -13,7 +13,7 @@ namespace Cascade.Engine.State.Sqlite;
 /// crash of the process; a power loss may lose the last transactions, which the marker rescan and
 /// at-least-once recovery make good. One connection, used by one caller at a time.
 /// </summary>
-public sealed class SqliteRunStore : IRunStore, IStateQueries
+public sealed class SqliteRunStore : IStateStore
 {
     private readonly SqliteConnection _connection;
     private readonly TimeProvider _time;
@@ -158,6 +158,40 @@ public sealed class SqliteRunStore : IRunStore, IStateQueries
             await connection.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Creates or migrates the file (<c>cascade migrate</c>) and says which versions it applied: the
+    /// creation of a new file counts as every version up to the current one.
+    /// </summary>
+    public static async Task<MigrationResult> MigrateAsync(string path, CancellationToken cancellationToken = default)
+    {
+        var full = Path.GetFullPath(path);
+        var from = 0;
+        if (File.Exists(full) && new FileInfo(full).Length > 0)
+        {
+            try
+            {
+                await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+                await connection.OpenAsync(cancellationToken);
+                await using var cmd = connection.CreateCommand();
+                cmd.CommandText = "SELECT value FROM meta WHERE key = 'schema_version';";
+                from = await cmd.ExecuteScalarAsync(cancellationToken) is string v && int.TryParse(v, CultureInfo.InvariantCulture, out var n) ? n : 0;
+            }
+            catch (SqliteException)
+            {
+                // the full open below says what is wrong with the file
+            }
+        }
+
+        await (await OpenAsync(full, TimeProvider.System, cancellationToken)).DisposeAsync();
+        var applied = new List<(int, string)>();
+        for (var version = Math.Max(from, 0) + 1; version <= SqliteSchema.Version; version++)
+        {
+            applied.Add((version, version == 1 ? "runs, attempts, history, cursors and requests" : "the change feed covers runs first seen done (ADR 14)"));
+        }
+
+        return new MigrationResult(from, SqliteSchema.Version, from == 0 ? [(SqliteSchema.Version, "a new state file")] : applied);
     }
 
     /// <summary>
@@ -640,18 +674,25 @@ public sealed class SqliteRunStore : IRunStore, IStateQueries
         await _gate.WaitAsync(cancellationToken);
         try
         {
+            // One read transaction, so one snapshot: a commit of another process landing between the
+            // statements below could otherwise add a block below the history lines read after it,
+            // and the cursor would pass that block by (found for ADR 21; Regression_13_*).
+            await using var snapshot = _connection.BeginTransaction(deferred: true);
             var result = new List<RunChange>();
             var cursor = afterId;
             await using var blocks = _connection.CreateCommand();
             blocks.CommandText = "SELECT first_seq, last_seq, from_partition, to_partition FROM seen_blocks WHERE last_seq > $after ORDER BY last_seq LIMIT 1;";
+            blocks.Transaction = snapshot;
             var blockAfter = blocks.Parameters.Add("$after", SqliteType.Integer);
             await using var events = _connection.CreateCommand();
             events.CommandText = "SELECT id, at, job, partition, generation, attempt, state, event, detail, activated_at, finished_at FROM events WHERE id > $after AND id < $before ORDER BY id LIMIT $limit;";
+            events.Transaction = snapshot;
             var eventsAfter = events.Parameters.Add("$after", SqliteType.Integer);
             var eventsBefore = events.Parameters.Add("$before", SqliteType.Integer);
             var eventsLimit = events.Parameters.Add("$limit", SqliteType.Integer);
             await using var seen = _connection.CreateCommand();
             seen.CommandText = "SELECT seen_seq, created_at, job, partition, generation FROM runs WHERE partition >= $from AND partition <= $to AND seen_seq > $after AND seen_seq <= $last ORDER BY partition, job, generation LIMIT $limit;";
+            seen.Transaction = snapshot;
             var seenFrom = seen.Parameters.Add("$from", SqliteType.Text);
             var seenTo = seen.Parameters.Add("$to", SqliteType.Text);
             var seenAfter = seen.Parameters.Add("$after", SqliteType.Integer);
@@ -667,6 +708,11 @@ public sealed class SqliteRunStore : IRunStore, IStateQueries
                     {
                         block = (reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3));
                     }
+                }
+
+                if (FeedPause is { } pause)
+                {
+                    await pause();
                 }
 
                 // The history lines before the next block.
@@ -725,6 +771,7 @@ public sealed class SqliteRunStore : IRunStore, IStateQueries
                 }
             }
 
+            snapshot.Commit();
             return result;
         }
         catch (SqliteException e)
@@ -736,6 +783,9 @@ public sealed class SqliteRunStore : IRunStore, IStateQueries
             _gate.Release();
         }
     }
+
+    /// <summary>For tests: called in <see cref="ChangesAfterAsync"/> between reading the next block and the history lines before it.</summary>
+    internal Func<Task>? FeedPause { get; set; }
 
     /// <summary>The history detail of a run first seen done (the core's words for it).</summary>
     private const string SeenDoneDetail = "done marker observed";
