@@ -396,7 +396,7 @@ public sealed class ValidateCommandTests : IDisposable
             """);
 
         var atLine2 = result.StdErr.Split('\n').Where(l => l.StartsWith("cascade.yaml:2:", StringComparison.Ordinal)).ToList();
-        Assert.Contains(atLine2, l => l.Contains("events.sqs needs the markers in a bucket", StringComparison.Ordinal));
+        Assert.Contains(atLine2, l => l.Contains("'events' needs markers in a bucket", StringComparison.Ordinal));
         Assert.Contains(atLine2, l => l.Contains("events.sqs.wait_seconds must be a whole number from 1 to 20", StringComparison.Ordinal));
         Assert.Contains("2 error(s) in cascade.yaml", result.StdErr, StringComparison.Ordinal);
     }
