@@ -113,7 +113,7 @@ public sealed class SqliteRunStore : IStateStore
         try
         {
             await connection.OpenAsync(cancellationToken);
-            await ExecAsync(connection, "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;", cancellationToken);
+            await ExecAsync(connection, "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;", cancellationToken);
             await using (var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken))
             {
                 await using var cmd = connection.CreateCommand();
