@@ -27,10 +27,12 @@ limit=60   # seconds the chain may take before the script gives up
 start=$SECONDS
 work=$(mktemp -d -t cascade-s3-example.XXXXXX)
 s3pid="" receiverpid="" cascadepid=""
-stop() {   # stop PID: SIGTERM, then wait for it
+stop() {   # stop PID: SIGTERM, then wait until it is gone (s3rver is not our child: poll), at most 10 s
     [ -n "$1" ] || return 0
-    kill -TERM "$1" 2>/dev/null || true
+    kill -TERM "$1" 2>/dev/null || return 0
     wait "$1" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$1" 2>/dev/null || true
 }
 cleanup() {
     stop "$cascadepid"
@@ -46,11 +48,14 @@ fail() { echo "run.sh: $*" >&2; exit 1; }
 # Which cascade: $CASCADE, else this repository's, built once and run with dotnet (the same as
 # `dotnet run --project src/Cascade.Cli --` without a build check before every command).
 if [ -n "${CASCADE:-}" ]; then
-    [ -x "$CASCADE" ] || fail "CASCADE=$CASCADE is not an executable"
-    cascade=("$CASCADE")
+    program=$(command -v "$CASCADE") && [ -x "$program" ] || fail "CASCADE=$CASCADE is not an executable"
+    [[ $program == /* ]] || program=$PWD/$program
+    cascade=("$program")
 else
     say "building cascade (dotnet build src/Cascade.Cli)"
-    dll=$(dotnet build "$repo/src/Cascade.Cli" -nologo -v q -getProperty:TargetPath) || fail "the build failed"
+    dotnet build "$repo/src/Cascade.Cli" -nologo -v q >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; fail "the build failed"; }
+    say "built in $((SECONDS - start)) s"
+    dll=$(dotnet msbuild "$repo/src/Cascade.Cli" -nologo -getProperty:TargetPath)
     cascade=(dotnet "$dll")
 fi
 
@@ -60,7 +65,7 @@ s3url=$(bash "$repo/scripts/s3rver.sh" "$work/s3.data" 2>"$work/s3.err" | tail -
     || { cat "$work/s3.err" >&2; fail "s3rver did not start"; }
 s3pid=$(cat "$work/s3.data/pid")
 curl -fsS -X PUT "$s3url/$bucket" -o /dev/null || fail "could not create the bucket $bucket"
-say "s3rver at $s3url with bucket $bucket ($((SECONDS - start)) s)"
+say "s3rver at $s3url with bucket $bucket (at $((SECONDS - start)) s)"
 
 # What the pipeline's producers, the receiver and cascade share.
 CASCADE_API_TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
@@ -96,7 +101,7 @@ for _ in $(seq 1 600); do
     sleep 0.1
 done
 curl -fs -o /dev/null "$api/readyz" || fail "cascade run was not ready within 60 s"
-say "cascade run is ready on $api ($((SECONDS - start)) s)"
+say "cascade run is ready on $api (at $((SECONDS - start)) s)"
 
 # The external job finishes: its marker into the bucket, and the bucket's notification to cascade.
 chain=$SECONDS
