@@ -9,7 +9,7 @@ namespace Cascade.EndToEnd.Tests;
 /// standing for Data Pipeline, <c>cascade run</c> with its API, the SNS-shaped notifications) runs the
 /// chain player_entry → sessions/payments → revenue → bi_import for two days, with the scheduler under
 /// test (<c>CASCADE_CLI</c>, the native binary under scripts/test.sh), well under a minute, and
-/// leaves nothing running and nothing behind. Under <c>CI=true</c> a missing binary or bash fails.
+/// leaves nothing running and nothing behind. Under <c>CI=true</c> a missing program, bash or Node.js fails.
 /// </summary>
 public sealed partial class S3ExampleTests : IDisposable
 {
@@ -23,9 +23,9 @@ public sealed partial class S3ExampleTests : IDisposable
     [Fact]
     public async Task The_s3_example_runs_every_job_once_per_day_from_notifications_well_under_a_minute_and_leaves_nothing_running()
     {
-        if (Cascade() is not { } cascade || !File.Exists("/bin/bash"))
+        if (Cascade() is not { } cascade || !File.Exists("/bin/bash") || !(OnPath("node") || Environment.UserName == "root"))
         {
-            var why = $"{nameof(S3ExampleTests)}: needs bash and a cascade program (CASCADE_CLI: scripts/test.sh publishes the native one and sets it)";
+            var why = $"{nameof(S3ExampleTests)}: needs bash, Node.js (scripts/s3rver.sh installs it as root) and a cascade program (CASCADE_CLI: scripts/test.sh publishes the native one and sets it)";
             Assert.False(Environment.GetEnvironmentVariable("CI") == "true", why);
             Console.WriteLine($"not run: {why}");
             return;
@@ -82,6 +82,9 @@ public sealed partial class S3ExampleTests : IDisposable
         var host = Path.Combine(AppContext.BaseDirectory, "cascade");
         return File.Exists(host) ? host : null;
     }
+
+    private static bool OnPath(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':', StringSplitOptions.RemoveEmptyEntries).Any(dir => File.Exists(Path.Combine(dir, program)));
 
     private async Task<CliResult> RunScriptAsync(string cascade, TimeSpan bound)
     {
