@@ -185,7 +185,7 @@ public sealed partial class CommandLineTests : IDisposable
     [GeneratedRegex(@"^\s+""[^""\\]*"" \[label=""[^""\\]*""(?:, style=dashed)?\];$|^\s+""[^""\\]*"" -> ""[^""\\]*""(?: \[label=""[^""\\]*"", style=dashed\])?;$")]
     private static partial Regex DotStatement();
 
-    public static TheoryData<string> Examples() => ["demo", "nightly"];
+    public static TheoryData<string> Examples() => ["demo", "nightly", "s3"];
 
     [Theory]
     [MemberData(nameof(Examples))]

@@ -73,7 +73,7 @@ public sealed partial class PipelineCorpusTests
         AssertValidOrLocated(new UTF8Encoding(false, false).GetString(bytes), file);
     }
 
-    public static TheoryData<string> Examples() => ["demo", "nightly"];
+    public static TheoryData<string> Examples() => ["demo", "nightly", "s3"];
 
     [Theory]
     [MemberData(nameof(Examples))]
