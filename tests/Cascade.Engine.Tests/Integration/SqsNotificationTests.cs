@@ -41,7 +41,7 @@ public sealed class SqsNotificationTests
         using var client = SqsClients.Create(settings, new BasicAWSCredentials(SqsTestServer.AccessKey, SqsTestServer.SecretKey));
         var markers = new NoticeFedMarkers(p.Markers);
         var consumer = new SqsConsumer(client, settings, new KeyPostingIntake(markers.Notices), TimeProvider.System, NullLogger.Instance);
-        var store = await SqliteRunStore.OpenAsync(p.StatePath, TimeProvider.System);
+        var store = await p.OpenStoreAsync();
         await using var _ = store;
         using var service = new SchedulerService(
             p.Pipeline,
