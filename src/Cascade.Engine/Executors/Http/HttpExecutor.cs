@@ -116,8 +116,10 @@ public sealed class HttpExecutor : IExecutor
             return new AttemptOutcome.Failed(reason, retry);
         }
 
-        var limit = job.RunTimeout;
-        return await WaitForMarkerAsync(context, limit, log, $"activated ({status} {ReasonPhrase(status)}); the run stays running until its marker appears{(limit is { } l ? $" (run_timeout {Duration.Format(l)})" : string.Empty)}", kill);
+        // The run_timeout counts from the attempt's recorded start, so a restart keeps the same deadline.
+        var runTimeout = job.RunTimeout;
+        var limit = runTimeout is { } r && activation.StartedAt is { } started ? Max(started + r - _time.GetUtcNow(), TimeSpan.Zero) : runTimeout;
+        return await WaitForMarkerAsync(context, limit, log, $"activated ({status} {ReasonPhrase(status)}); the run stays running until its marker appears{(runTimeout is { } l ? $" (run_timeout {Duration.Format(l)})" : string.Empty)}", kill, runTimeout);
     }
 
     /// <summary>
@@ -192,6 +194,8 @@ public sealed class HttpExecutor : IExecutor
         var start = await ReadStartAsync(response, kill);
         return ((int)response.StatusCode, start);
     }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private int Tries(HttpActivation spec) => spec.Resend ? Retries + 1 : 1;
 
