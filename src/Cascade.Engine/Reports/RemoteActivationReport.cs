@@ -13,6 +13,7 @@ namespace Cascade.Engine.Reports;
 /// API's run details carry as <c>remote</c>.
 /// </summary>
 /// <param name="SentAt">The attempt's recorded start: its activation was committed, then sent.</param>
+/// <param name="OnRestart">The job's setting, which the next restart follows.</param>
 /// <param name="Restarts">Each take-over of this attempt by a starting scheduler, oldest first.</param>
 /// <param name="RunTimeoutAt">When the attempt fails for want of its marker; null = no run_timeout.</param>
 /// <param name="Why">The whole explanation in one sentence.</param>
