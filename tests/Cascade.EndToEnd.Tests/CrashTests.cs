@@ -139,6 +139,52 @@ public sealed class CrashTests : IDisposable
         Assert.Equal(1, Lines("starts.log"));
     }
 
+    [Theory]
+    [InlineData("wait", 1)]
+    [InlineData("resend", 2)]
+    public async Task Regression_11_a_remote_run_waiting_for_its_marker_across_a_SIGKILL_is_not_activated_again_as_a_new_attempt(string onRestart, int activations)
+    {
+        using var receiver = new ActivationReceiver(_ => Task.FromResult(202));
+        File.WriteAllText(Path.Combine(_dir, "cascade.yaml"), $$"""
+            jobs:
+              src:
+                run: external
+              remote:
+                after: [src]
+                run_timeout: 1h
+                run:
+                  http:
+                    url: "{{receiver.Url}}start"
+                    body: { name: "{run_id}", attempt: "{attempt}" }
+                    on_restart: {{onRestart}}
+            """);
+        using (var scheduler = StartScheduler("run", "--no-web"))
+        {
+            await WaitUntilAsync(() => !receiver.Bodies.IsEmpty, "the activation");
+            await WaitUntilAsync(() => Log("remote.g1-a1.log").Contains("the run stays running until its marker appears", StringComparison.Ordinal), "the wait for the marker");
+            scheduler.Kill(entireProcessTree: false);
+            await scheduler.WaitForExitAsync();
+        }
+
+        Assert.Equal("running", (await StatusAsync())["remote"]);
+        using (var again = StartScheduler("run", "--no-web", "--until-idle"))
+        {
+            var taken = onRestart == "wait" ? "not sent again (on_restart: wait)" : "sending it again (on_restart: resend";
+            await WaitUntilAsync(() => Log("remote.g1-a1.log").Contains(taken, StringComparison.Ordinal), "the take-over of the attempt");
+            await WaitUntilAsync(() => receiver.Bodies.Count >= activations, $"{activations} activation(s)");
+            var why = await CliAsync("why", "remote", "20190312");
+            Assert.Contains(onRestart == "wait" ? "not sent again (on_restart: wait); waiting for its marker until run_timeout at" : "after a restart (on_restart: resend; same attempt", why, StringComparison.Ordinal);
+
+            File.WriteAllText(Path.Combine(_dir, "markers", "remote__20190312.done"), "");
+            await again.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(0, again.ExitCode);
+        }
+
+        Assert.Equal("succeeded", (await StatusAsync())["remote"]);
+        var names = receiver.Bodies.Select(b => JsonDocument.Parse(b).RootElement.GetProperty("name").GetString()).ToList();
+        Assert.Equal(Enumerable.Repeat("remote__20190312__g1a1", activations), names);
+    }
+
     public void Dispose()
     {
         try
@@ -171,6 +217,28 @@ public sealed class CrashTests : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
+    }
+
+    private string Log(string name)
+    {
+        var path = Path.Combine(_dir, ".cascade", "logs", "20190312", name);
+        return File.Exists(path) ? File.ReadAllText(path) : string.Empty;
+    }
+
+    private async Task<string> CliAsync(params string[] args)
+    {
+        var (program, prefix) = CascadeCli.Command;
+        var info = new ProcessStartInfo(program) { WorkingDirectory = _dir, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in prefix.Concat(args))
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.Equal(0, process.ExitCode);
+        return stdout;
     }
 
     private async Task<Dictionary<string, string>> StatusAsync()

@@ -50,6 +50,11 @@ internal static class WhyCommand
         if (run is not null)
         {
             lines.AddRange(Details(run, key));
+            if (run is { State: RunState.Running } && job.Run is RunSpec.Http
+                && RemoteActivation.Of(run, job, await store.GetEventsAsync(key, ct)) is { } remote)
+            {
+                lines.Add("  remote: " + remote.Why);
+            }
         }
 
         var now = TimeProvider.System.GetUtcNow();

@@ -126,6 +126,7 @@ internal sealed class RunPrinter(bool quiet, TimeProvider time)
             "late" => change.Detail,
             "deadline_missed" => change.Detail,
             "interrupted" => "was running when the last scheduler stopped; queued again",
+            "resumed" or "resent" => change.Detail,
             "exited" when run.ExitCode is not 0 => change.Detail ?? "exited",
             "superseded" => change.Detail,
             "cancelled" => "cancelled (state failed, reason cancelled)",

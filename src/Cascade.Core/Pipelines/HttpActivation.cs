@@ -1,7 +1,7 @@
 namespace Cascade.Core.Pipelines;
 
 /// <summary>
-/// <c>run: { http: { url, method, headers, body, success_codes, timeout, aws } }</c>: a remote job
+/// <c>run: { http: { url, method, headers, body, success_codes, timeout, resend, on_restart, aws } }</c>: a remote job
 /// activated by one HTTP request. Placeholders may appear in the URL (each value URL-escaped),
 /// header values and body strings (JSON-escaped); <c>${ENV}</c> in them is expanded from the
 /// environment when the request is sent (secrets stay out of the file and out of the state).
@@ -29,6 +29,12 @@ public sealed partial record HttpActivation
     /// so the attempt fails instead and only the job's <c>retries</c> send it again.
     /// </summary>
     public bool Resend { get; init; } = true;
+
+    /// <summary>
+    /// What a starting scheduler does with an attempt of this job that was waiting for its marker when
+    /// the previous scheduler stopped: wait for the marker (default) or send the same attempt again.
+    /// </summary>
+    public RemoteRestart OnRestart { get; init; } = RemoteRestart.Wait;
 
     /// <summary>Sign the request with AWS SigV4 for this service and region (credentials from the standard AWS chain); null = unsigned.</summary>
     public AwsSigning? Aws { get; init; }

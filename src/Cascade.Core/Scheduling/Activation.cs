@@ -1,4 +1,5 @@
 using Cascade.Core.Model;
+using Cascade.Core.Pipelines;
 
 namespace Cascade.Core.Scheduling;
 
@@ -13,4 +14,16 @@ public sealed record Activation(
     string RunId,
     IReadOnlyList<string> Argv,
     IReadOnlyDictionary<string, string> Values,
-    IReadOnlyDictionary<string, string> Params);
+    IReadOnlyDictionary<string, string> Params)
+{
+    /// <summary>When the attempt was started (its <c>started</c> change, committed before anything is sent).</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>
+    /// Null for a new attempt. Set when a starting scheduler takes over a remote attempt that was in
+    /// flight when the previous one stopped (its activation already sent): <see cref="RemoteRestart.Wait"/>
+    /// waits for the marker without sending anything, <see cref="RemoteRestart.Resend"/> sends the
+    /// same attempt again (same run id and placeholders).
+    /// </summary>
+    public RemoteRestart? AfterRestart { get; init; }
+}

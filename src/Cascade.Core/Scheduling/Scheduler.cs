@@ -544,14 +544,20 @@ public sealed partial class Scheduler
             NextRetryAt = null,
             ExitCode = null,
         };
-        _inFlight[run.Key] = (running.Generation, running.Attempt, running.Backfill);
-        _runningPerJob[run.Key.Job] = _runningPerJob.GetValueOrDefault(run.Key.Job) + 1;
+        TakeSlot(running);
+        Change(running, "started", $"attempt {running.Attempt}");
+        _effects.Add(new StartRun(new Activation(run.Key, running.Generation, running.Attempt, running.RunId, argv, values, running.Params) { StartedAt = at }));
+    }
+
+    /// <summary>The attempt counts against the global, per-job and backfill limits until its outcome releases it.</summary>
+    private void TakeSlot(Run running)
+    {
+        _inFlight[running.Key] = (running.Generation, running.Attempt, running.Backfill);
+        _runningPerJob[running.Key.Job] = _runningPerJob.GetValueOrDefault(running.Key.Job) + 1;
         if (running.Backfill is { } backfill)
         {
             _runningPerBackfill[backfill] = _runningPerBackfill.GetValueOrDefault(backfill) + 1;
         }
-        Change(running, "started", $"attempt {running.Attempt}");
-        _effects.Add(new StartRun(new Activation(run.Key, running.Generation, running.Attempt, running.RunId, argv, values, running.Params)));
     }
 
     private void OnExited(RunExited e)
@@ -726,6 +732,12 @@ public sealed partial class Scheduler
             var run = _runs[key];
             if (run.State == RunState.Running && !_inFlight.ContainsKey(key))
             {
+                if (_pipeline[key.Job].Run is RunSpec.Http http && run.Attempt > 0)
+                {
+                    TakeOver(run, http.Request.OnRestart, at);
+                    continue;
+                }
+
                 _ready.Add(key);
                 Change(run with { State = RunState.Queued, QueuedAt = at }, "interrupted", $"attempt {run.Attempt} was in flight when the scheduler stopped; queued again");
             }
@@ -746,6 +758,26 @@ public sealed partial class Scheduler
                 Evaluate(downstream, at);
             }
         }
+    }
+
+    /// <summary>
+    /// A remote attempt that was running when the previous scheduler stopped: its <c>started</c> change
+    /// was committed before its activation was sent (ADR 6), so the activation may have reached the
+    /// target. It is not queued again as a new attempt (which would send a new run id): with
+    /// <see cref="RemoteRestart.Wait"/> the same attempt goes on waiting for its marker (the executor
+    /// sends nothing and keeps the run_timeout counted from the recorded start); with
+    /// <see cref="RemoteRestart.Resend"/> the same attempt is sent again, every placeholder equal.
+    /// </summary>
+    private void TakeOver(Run run, RemoteRestart onRestart, DateTimeOffset at)
+    {
+        var sent = run.StartedAt ?? run.ActivatedAt ?? at;
+        var detail = onRestart == RemoteRestart.Wait
+            ? $"attempt {run.Attempt}: activation sent at {sent:O} before the scheduler stopped; not sent again (on_restart: wait); waiting for its marker"
+            : $"attempt {run.Attempt}: activation sent at {sent:O} before the scheduler stopped; sent again (on_restart: resend; same attempt and run id, so the target's idempotency key repeats)";
+        TakeSlot(run);
+        _effects.Add(new RunChanged(run, onRestart == RemoteRestart.Wait ? "resumed" : "resent", detail) { At = at });
+        var values = Placeholders.BuiltIns(run.Key, run.RunId, run.Attempt);
+        _effects.Add(new StartRun(new Activation(run.Key, run.Generation, run.Attempt, run.RunId, [], values, run.Params) { StartedAt = sent, AfterRestart = onRestart }));
     }
 
     private void Unqueue(RunKey key)

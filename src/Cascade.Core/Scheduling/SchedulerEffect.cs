@@ -15,7 +15,11 @@ public abstract record SchedulerEffect
     /// already done by its marker), so no history line is kept — a cold start on a year of markers
     /// writes one row per run, not two.
     /// </summary>
-    public sealed record RunChanged(Run Run, string Event, string? Detail, bool Quiet = false) : SchedulerEffect;
+    public sealed record RunChanged(Run Run, string Event, string? Detail, bool Quiet = false) : SchedulerEffect
+    {
+        /// <summary>When the event happened, for an event none of the run's own times says (a restart); null = told by the run.</summary>
+        public DateTimeOffset? At { get; init; }
+    }
 
     /// <summary>Start an attempt. Its run's change was emitted before this effect.</summary>
     public sealed record StartRun(Activation Activation) : SchedulerEffect;

@@ -53,8 +53,9 @@ public abstract record SchedulerInput(DateTimeOffset At)
     public sealed record TimePassed(DateTimeOffset At) : SchedulerInput(At);
 
     /// <summary>
-    /// A scheduler process took over the state after the store was rescanned: attempts that were
-    /// in flight when the previous process stopped are queued again (at-least-once).
+    /// A scheduler process took over the state after the store was rescanned: command attempts that
+    /// were in flight when the previous process stopped are queued again (at-least-once); a remote
+    /// (run.http) attempt is taken over as the same attempt, waiting or re-sent as its <c>on_restart</c> says.
     /// </summary>
     public sealed record SchedulerStarted(DateTimeOffset At) : SchedulerInput(At);
 

@@ -7,7 +7,7 @@ namespace Cascade.Engine.Pipelines;
 
 public static partial class PipelineLoader
 {
-    private static readonly string[] HttpKeys = ["url", "method", "headers", "body", "success_codes", "timeout", "resend", "aws"];
+    private static readonly string[] HttpKeys = ["url", "method", "headers", "body", "success_codes", "timeout", "resend", "on_restart", "aws"];
 
     [GeneratedRegex(@"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$")]
     private static partial Regex JsonNumber();
@@ -17,7 +17,7 @@ public static partial class PipelineLoader
 
     private sealed partial class Reader
     {
-        /// <summary><c>run: { http: { url, method, headers, body, success_codes, timeout, aws: { service, region } } }</c>.</summary>
+        /// <summary><c>run: { http: { url, method, headers, body, success_codes, timeout, resend, on_restart, aws: { service, region } } }</c>.</summary>
         private RunSpec.Http? ReadHttp(YamlNode node, string name)
         {
             if (node is not YamlMappingNode http)
@@ -107,6 +107,22 @@ public static partial class PipelineLoader
                 Error(resendNode, $"job '{name}': run.http.resend must be true or false, not '{Shown(resendText)}'");
             }
 
+            var onRestart = RemoteRestart.Wait;
+            if (Get(http, "on_restart") is { } restartNode && Scalar(restartNode, "on_restart") is { } restartText)
+            {
+                switch (restartText)
+                {
+                    case "wait":
+                        break;
+                    case "resend":
+                        onRestart = RemoteRestart.Resend;
+                        break;
+                    default:
+                        Error(restartNode, $"job '{name}': run.http.on_restart must be wait (the default: after a restart, wait for the marker without sending again) or resend (send the same attempt again, for a target with an idempotency key), not '{Shown(restartText)}'");
+                        break;
+                }
+            }
+
             AwsSigning? aws = null;
             if (Get(http, "aws") is { } awsNode)
             {
@@ -135,7 +151,7 @@ public static partial class PipelineLoader
                 return null;
             }
 
-            return new RunSpec.Http(new HttpActivation { Url = url, Method = method, Headers = headers, Body = body, SuccessCodes = codes, Timeout = timeout, Resend = resend, Aws = aws })
+            return new RunSpec.Http(new HttpActivation { Url = url, Method = method, Headers = headers, Body = body, SuccessCodes = codes, Timeout = timeout, Resend = resend, OnRestart = onRestart, Aws = aws })
             {
                 Location = At(node),
             };

@@ -28,6 +28,31 @@ public static class RunDetailsJson
             w.WriteNullValue();
         }
 
+        w.WritePropertyName("remote");
+        if (pipeline.TryGetJob(key.Job, out var job) && RemoteActivation.Of(details.Run, job, details.History) is { } remote)
+        {
+            w.WriteStartObject();
+            RunJson.Time(w, "activation_sent_at", remote.SentAt);
+            w.WriteString("on_restart", Name(remote.OnRestart));
+            w.WriteStartArray("restarts");
+            foreach (var restart in remote.Restarts)
+            {
+                w.WriteStartObject();
+                RunJson.Time(w, "at", restart.At);
+                w.WriteString("action", Name(restart.Action));
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            RunJson.Time(w, "run_timeout_at", remote.RunTimeoutAt);
+            w.WriteString("why", remote.Why);
+            w.WriteEndObject();
+        }
+        else
+        {
+            w.WriteNullValue();
+        }
+
         w.WriteStartArray("inputs");
         foreach (var input in details.Inputs)
         {
@@ -95,6 +120,8 @@ public static class RunDetailsJson
         w.WriteString("logs", string.Create(CultureInfo.InvariantCulture, $"{Self(key)}/logs?generation={generation}&attempt={attempt}"));
         w.WriteEndObject();
     }
+
+    private static string Name(RemoteRestart action) => action == RemoteRestart.Resend ? "resend" : "wait";
 
     /// <summary>The run's path in the HTTP API.</summary>
     public static string Self(RunKey key) => $"/api/runs/{Uri.EscapeDataString(key.Job)}/{key.Partition.Key}";

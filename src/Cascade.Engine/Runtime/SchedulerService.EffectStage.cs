@@ -204,7 +204,8 @@ public sealed partial class SchedulerService
         {
             // Only a remote run ends by its marker; a command's attempt ends by its exit, so it is not tracked here.
             TaskCompletionSource? markerObserved = null;
-            if (_pipeline[a.Key.Job].Run is Core.Pipelines.RunSpec.Http)
+            var remote = _pipeline[a.Key.Job].Run as Core.Pipelines.RunSpec.Http;
+            if (remote is not null)
             {
                 markerObserved = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 _markerWaits[(a.Key, a.Generation, a.Attempt)] = markerObserved;
@@ -215,7 +216,9 @@ public sealed partial class SchedulerService
                 MarkerObserved = markerObserved?.Task,
                 Started = AttemptStarted is not null || _metrics is not null ? () => OnStarted(a) : null,
                 KillReason = () => _kill.IsCancellationRequested
-                    ? "the scheduler stopped (the run is queued again on the next start)"
+                    ? remote is null ? "the scheduler stopped (the run is queued again on the next start)"
+                        : remote.Request.OnRestart == Core.Pipelines.RemoteRestart.Wait ? "the scheduler stopped (the activation is not sent again: the next start goes on waiting for the marker; on_restart: wait)"
+                        : "the scheduler stopped (the next start sends this attempt again; on_restart: resend)"
                     : "cancelled (by `cascade cancel`, or a replay replaced this attempt)",
             };
             AttemptOutcome outcome;

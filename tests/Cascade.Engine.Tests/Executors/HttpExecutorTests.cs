@@ -234,6 +234,49 @@ public sealed class HttpExecutorTests : IDisposable
     }
 
     [Fact]
+    public async Task After_a_restart_with_on_restart_wait_nothing_is_sent_and_the_run_timeout_counts_from_the_recorded_start()
+    {
+        await using var receiver = HttpReceiver.Start(_ => new ReceiverAnswer(HttpStatusCode.Accepted, TimeSpan.Zero));
+        var pipeline = Load($"  remote:\n    run_timeout: 3h\n    run: {{ http: {{ url: \"{receiver.BaseUrl}/go\" }} }}\n");
+        var t0 = new DateTimeOffset(2019, 3, 13, 2, 0, 0, TimeSpan.Zero);
+        var time = new FakeTimeProvider(t0.AddHours(2));
+        var executor = Executor(pipeline, time);
+
+        // Started 2 h ago: 1 h of its run_timeout is left.
+        var log = Path.Combine(_logs, "resumed.log");
+        File.WriteAllText(log, "before the restart\n");
+        var resumed = executor.ExecuteAsync(Activation("remote", "20190312") with { StartedAt = t0, AfterRestart = RemoteRestart.Wait }, Context(new TaskCompletionSource().Task, log), CancellationToken.None);
+        await WaitUntilAsync(() => ReadShared(log).Contains("until run_timeout at 2019-03-13 05:00:00Z", StringComparison.Ordinal));
+        time.Advance(TimeSpan.FromMinutes(59));
+        Assert.False(resumed.IsCompleted);
+        time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(new AttemptOutcome.Failed("no marker within run_timeout 3h after the activation", Retry: true), await resumed.WaitAsync(Bound));
+        Assert.StartsWith("before the restart\n", ReadShared(log), StringComparison.Ordinal);
+
+        // A deadline that passed while no scheduler ran fails at once.
+        var late = executor.ExecuteAsync(Activation("remote", "20190313") with { StartedAt = t0, AfterRestart = RemoteRestart.Wait }, Context(new TaskCompletionSource().Task), CancellationToken.None);
+        Assert.Equal(new AttemptOutcome.Failed("no marker within run_timeout 3h after the activation", Retry: true), await late.WaitAsync(Bound));
+        Assert.Empty(receiver.Requests);
+    }
+
+    [Fact]
+    public async Task After_a_restart_with_on_restart_resend_the_same_request_is_sent_again()
+    {
+        await using var receiver = HttpReceiver.Start(_ => new ReceiverAnswer(HttpStatusCode.Accepted, TimeSpan.Zero));
+        var pipeline = Load($"  remote:\n    run: {{ http: {{ url: \"{receiver.BaseUrl}/go\", body: {{ name: \"{{run_id}}\" }}, on_restart: resend }} }}\n");
+        var executor = Executor(pipeline);
+        var marker = new TaskCompletionSource();
+        var first = executor.ExecuteAsync(Activation("remote", "20190312"), Context(marker.Task), CancellationToken.None);
+        var again = executor.ExecuteAsync(Activation("remote", "20190312") with { AfterRestart = RemoteRestart.Resend }, Context(marker.Task), CancellationToken.None);
+        await receiver.WaitForRequestsAsync(2, Bound);
+        marker.SetResult();
+        await Task.WhenAll(first, again).WaitAsync(Bound);
+
+        Assert.Equal(receiver.Requests[0].Body, receiver.Requests[1].Body);
+        Assert.Contains("remote__20190312__g1a1", receiver.Requests[0].Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_signed_request_carries_a_sigv4_signature_that_the_receiver_verifies()
     {
         await using var receiver = HttpReceiver.Start();

@@ -61,12 +61,26 @@ public sealed class HttpRunSettingsTests
     [InlineData("  r:\n    run: { http: { url: \"http://x/\", success_codes: [200, 700] } }", "cascade.yaml:10:59: job 'r': run.http.success_codes: '700' is not an HTTP status (100-599)")]
     [InlineData("  r:\n    run: { http: { url: \"http://x/\", headers: { \"Bad Name\": x } } }", "cascade.yaml:10:49: job 'r': run.http.headers: 'Bad Name' is not a header name")]
     [InlineData("  r:\n    run: { http: { url: \"http://x/\", aws: { service: states } } }", "cascade.yaml:10:43: job 'r': run.http.aws needs 'service' (its signing name, e.g. states, glue) and 'region' (e.g. us-east-1)")]
-    [InlineData("  r:\n    run: { http: { url: \"http://x/\", retry: 3 } }", "cascade.yaml:10:38: unknown key 'retry' in run.http of job 'r' (known: url, method, headers, body, success_codes, timeout, resend, aws)")]
+    [InlineData("  r:\n    run: { http: { url: \"http://x/\", retry: 3 } }", "cascade.yaml:10:38: unknown key 'retry' in run.http of job 'r' (known: url, method, headers, body, success_codes, timeout, resend, on_restart, aws)")]
+    [InlineData("  r:\n    run: { http: { url: \"http://x/\", on_restart: again } }", "cascade.yaml:10:50: job 'r': run.http.on_restart must be wait (the default: after a restart, wait for the marker without sending again) or resend (send the same attempt again, for a target with an idempotency key), not 'again'")]
+    [InlineData("  r:\n    run: { http: { url: \"http://x/\", on_restart: [wait] } }", "cascade.yaml:10:50: 'on_restart' must be a single value")]
     [InlineData("  r:\n    run: { command: [echo], http: { url: \"http://x/\" } }", "cascade.yaml:10:35: job 'r': 'run' has either 'command' or 'http', not both")]
     [InlineData("  r:\n    run_timeout: 1h\n    run: { command: [echo] }", "cascade.yaml:9:3: job 'r': run_timeout is for remote (run.http) jobs, whose marker comes later; a command's run ends when its process exits")]
     public void A_bad_http_setting_is_one_error_at_its_line(string job, string error)
     {
         Assert.Equal(error, Error(job));
+    }
+
+    [Theory]
+    [InlineData("", RemoteRestart.Wait)]
+    [InlineData(", on_restart: wait", RemoteRestart.Wait)]
+    [InlineData(", on_restart: resend", RemoteRestart.Resend)]
+    public void On_restart_is_wait_unless_it_says_resend(string setting, RemoteRestart expected)
+    {
+        var result = Load($"  r:\n    after: [up]\n    run: {{ http: {{ url: \"http://x/\"{setting} }} }}");
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal(expected, Assert.IsType<RunSpec.Http>(result.Pipeline!["r"].Run).Request.OnRestart);
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Cascade.Engine.Executors.Http;
 
 /// <summary>The log of a remote attempt: one timestamped line per step, written at once (so <c>cascade logs --follow</c> shows it live).</summary>
-internal sealed class AttemptLog(string path, TimeProvider time) : IAsyncDisposable
+internal sealed class AttemptLog(string path, TimeProvider time, bool append = false) : IAsyncDisposable
 {
     private StreamWriter? _writer;
 
@@ -14,7 +14,7 @@ internal sealed class AttemptLog(string path, TimeProvider time) : IAsyncDisposa
             if (_writer is null)
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                _writer = new StreamWriter(path, append: false);
+                _writer = new StreamWriter(path, append);
             }
 
             await _writer.WriteLineAsync($"[cascade] {time.GetUtcNow().ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture)} {line}");

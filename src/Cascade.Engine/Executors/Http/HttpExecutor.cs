@@ -64,7 +64,18 @@ public sealed class HttpExecutor : IExecutor
             return new AttemptOutcome.NotStarted($"job '{job.Name}' has no run.http");
         }
 
-        await using var log = new AttemptLog(context.LogPath, _time);
+        // A restart appends to the attempt's log: it is the same attempt, and its first lines say what was sent.
+        await using var log = new AttemptLog(context.LogPath, _time, append: activation.AfterRestart is not null);
+        if (activation.AfterRestart == RemoteRestart.Wait)
+        {
+            return await WaitAfterRestartAsync(activation, job.RunTimeout, context, log, kill);
+        }
+
+        if (activation.AfterRestart == RemoteRestart.Resend)
+        {
+            await log.WriteAsync($"the scheduler stopped while this attempt waited for its marker; sending it again (on_restart: resend; same attempt and run id {activation.RunId}, so the target's idempotency key repeats)");
+        }
+
         if (HttpRendering.Render(spec, activation, _environment, out var problem) is not { } request)
         {
             await log.WriteAsync(problem!);
@@ -105,11 +116,41 @@ public sealed class HttpExecutor : IExecutor
             return new AttemptOutcome.Failed(reason, retry);
         }
 
-        var limit = job.RunTimeout;
-        return await WaitForMarkerAsync(context, limit, log, $"activated ({status} {ReasonPhrase(status)}); the run stays running until its marker appears{(limit is { } l ? $" (run_timeout {Duration.Format(l)})" : string.Empty)}", kill);
+        // The run_timeout counts from the attempt's recorded start, so a restart keeps the same deadline.
+        var runTimeout = job.RunTimeout;
+        var limit = runTimeout is { } r && activation.StartedAt is { } started ? Max(started + r - _time.GetUtcNow(), TimeSpan.Zero) : runTimeout;
+        return await WaitForMarkerAsync(context, limit, log, $"activated ({status} {ReasonPhrase(status)}); the run stays running until its marker appears{(runTimeout is { } l ? $" (run_timeout {Duration.Format(l)})" : string.Empty)}", kill, runTimeout);
     }
 
-    private async Task<AttemptOutcome> WaitForMarkerAsync(AttemptContext context, TimeSpan? limit, AttemptLog log, string activated, CancellationToken kill)
+    /// <summary>
+    /// <c>on_restart: wait</c>: the activation was sent by the scheduler that stopped; nothing is sent.
+    /// The run_timeout counts from the attempt's recorded start, so it is the same deadline across
+    /// any number of restarts (and one already passed fails the attempt at once).
+    /// </summary>
+    private async Task<AttemptOutcome> WaitAfterRestartAsync(Activation activation, TimeSpan? runTimeout, AttemptContext context, AttemptLog log, CancellationToken kill)
+    {
+        var sent = activation.StartedAt ?? _time.GetUtcNow();
+        var what = $"the scheduler stopped while this attempt waited for its marker (activation sent at {sent.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z); not sent again (on_restart: wait)";
+        if (runTimeout is not { } l)
+        {
+            return await WaitForMarkerAsync(context, null, log, what + "; waiting for its marker (no run_timeout)", kill, runTimeout);
+        }
+
+        var deadline = sent + l;
+        var left = deadline - _time.GetUtcNow();
+        if (left <= TimeSpan.Zero)
+        {
+            await log.WriteAsync(what);
+            var reason = $"no marker within run_timeout {Duration.Format(l)} after the activation";
+            await log.WriteAsync(reason);
+            return new AttemptOutcome.Failed(reason, Retry: true);
+        }
+
+        return await WaitForMarkerAsync(context, left, log, what + $"; waiting for its marker until run_timeout at {deadline.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z", kill, runTimeout);
+    }
+
+    /// <summary>Waits for the marker at most <paramref name="limit"/> from now (null: no limit); <paramref name="runTimeout"/>, when given, is the run_timeout the reason names.</summary>
+    private async Task<AttemptOutcome> WaitForMarkerAsync(AttemptContext context, TimeSpan? limit, AttemptLog log, string activated, CancellationToken kill, TimeSpan? runTimeout = null)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(kill);
         var marker = context.MarkerObserved ?? Task.Delay(Timeout.InfiniteTimeSpan, _time, stop.Token);
@@ -128,7 +169,7 @@ public sealed class HttpExecutor : IExecutor
 
         if (first == timeout && !kill.IsCancellationRequested)
         {
-            var reason = $"no marker within run_timeout {Duration.Format(limit!.Value)} after the activation";
+            var reason = $"no marker within run_timeout {Duration.Format(runTimeout ?? limit!.Value)} after the activation";
             await log.WriteAsync(reason);
             return new AttemptOutcome.Failed(reason, Retry: true);
         }
@@ -153,6 +194,8 @@ public sealed class HttpExecutor : IExecutor
         var start = await ReadStartAsync(response, kill);
         return ((int)response.StatusCode, start);
     }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private int Tries(HttpActivation spec) => spec.Resend ? Retries + 1 : 1;
 

@@ -313,7 +313,7 @@ public sealed partial class PostgresRunStore : IStateStore
         PostgresRows.Add(cmd, run.Attempt);
     }
 
-    private static DateTimeOffset EventTime(SchedulerEffect.RunChanged change) => change.Event switch
+    private static DateTimeOffset EventTime(SchedulerEffect.RunChanged change) => change.At ?? change.Event switch
     {
         "started" => change.Run.StartedAt ?? change.Run.CreatedAt,
         "queued" => change.Run.QueuedAt ?? change.Run.CreatedAt,

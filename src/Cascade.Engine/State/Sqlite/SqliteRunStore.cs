@@ -860,7 +860,7 @@ public sealed class SqliteRunStore : IStateStore
         _gate.Dispose();
     }
 
-    private static DateTimeOffset EventTime(SchedulerEffect.RunChanged change) => change.Event switch
+    private static DateTimeOffset EventTime(SchedulerEffect.RunChanged change) => change.At ?? change.Event switch
     {
         "started" => change.Run.StartedAt ?? change.Run.CreatedAt,
         "queued" => change.Run.QueuedAt ?? change.Run.CreatedAt,
