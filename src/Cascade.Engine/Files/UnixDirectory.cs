@@ -50,17 +50,24 @@ internal static unsafe partial class UnixDirectory
         var suffixBytes = Encoding.ASCII.GetBytes(suffix);
         var pending = new Stack<string>();
         pending.Push(string.Empty);
-        var found = new List<Entry>();
+        var found = new List<Entry>(Chunk);
         var folders = new List<string>();
         while (pending.Count > 0)
         {
             var relative = pending.Pop();
-            found.Clear();
             folders.Clear();
-            ReadFolder(relative.Length == 0 ? root : Path.Combine(root, relative), relative, suffixBytes, found, folders, skippedLink);
-            foreach (var entry in found)
+            using (var reader = FolderReader.Open(relative.Length == 0 ? root : Path.Combine(root, relative), relative, suffixBytes, skippedLink))
             {
-                yield return entry;
+                // In chunks, so a folder of a million markers is never held in memory at once.
+                while (reader is not null && reader.Read(found, folders, Chunk))
+                {
+                    foreach (var entry in found)
+                    {
+                        yield return entry;
+                    }
+
+                    found.Clear();
+                }
             }
 
             for (var i = folders.Count - 1; i >= 0; i--)
@@ -73,89 +80,115 @@ internal static unsafe partial class UnixDirectory
         }
     }
 
-    private static void ReadFolder(string path, string relative, byte[] suffix, List<Entry> found, List<string> folders, Action<string> skippedLink)
+    private const int Chunk = 1024;
+
+    /// <summary>One open folder, read a chunk at a time; closes it when disposed.</summary>
+    private sealed class FolderReader : IDisposable
     {
-        var encoded = Encode(path);
-        nint dir;
-        fixed (byte* p = encoded)
+        private readonly nint _dir;
+        private readonly int _fd;
+        private readonly string _prefix;
+        private readonly byte[] _suffix;
+        private readonly Action<string> _skippedLink;
+        private readonly byte[] _status = new byte[256];
+
+        private FolderReader(nint dir, string relative, byte[] suffix, Action<string> skippedLink)
         {
-            dir = OpenDir(p);
+            _dir = dir;
+            _fd = DirFd(dir);
+            _prefix = relative.Length == 0 ? string.Empty : relative + "/";
+            _suffix = suffix;
+            _skippedLink = skippedLink;
         }
 
-        if (dir == 0)
+        /// <summary>The folder at <paramref name="path"/>, or null when it cannot be opened.</summary>
+        public static FolderReader? Open(string path, string relative, byte[] suffix, Action<string> skippedLink)
         {
-            return;
-        }
-
-        try
-        {
-            var fd = DirFd(dir);
-            var prefix = relative.Length == 0 ? string.Empty : relative + "/";
-            byte* buffer = stackalloc byte[256];
-            while (true)
+            var encoded = Encode(path);
+            nint dir;
+            fixed (byte* p = encoded)
             {
-                var dirent = (byte*)ReadDir(dir);
-                if (dirent == null)
-                {
-                    break;
-                }
+                dir = OpenDir(p);
+            }
 
-                var type = dirent[DTypeOffset];
-                var name = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(dirent + DNameOffset);
-                if (name is [(byte)'.'] or [(byte)'.', (byte)'.'])
-                {
-                    continue;
-                }
+            return dir == 0 ? null : new FolderReader(dir, relative, suffix, skippedLink);
+        }
 
-                var wanted = name.EndsWith(suffix);
-                if (!wanted && type is not (DtDir or DtLnk or DtUnknown))
+        /// <summary>Reads up to <paramref name="max"/> wanted entries into <paramref name="found"/> (sub-folders into <paramref name="folders"/>); false at the end.</summary>
+        public bool Read(List<Entry> found, List<string> folders, int max)
+        {
+            fixed (byte* buffer = _status)
+            {
+                while (found.Count < max)
                 {
-                    continue;
-                }
-
-                var kind = KindOf(type);
-                long size = 0;
-                var modified = DateTimeOffset.UnixEpoch;
-                if (kind == FileKind.SymbolicLink)
-                {
-                    // Never followed; a link to a folder is named so the caller can say why.
-                    if (Statx(fd, dirent + DNameOffset, 0, StatxTypeSizeMtime, buffer) == 0
-                        && KindOfMode(BinaryPrimitives.ReadUInt16LittleEndian(new ReadOnlySpan<byte>(buffer, 256)[28..])) == FileKind.Directory)
+                    var dirent = (byte*)ReadDir(_dir);
+                    if (dirent == null)
                     {
-                        skippedLink(prefix + Encoding.UTF8.GetString(name));
-                    }
-                }
-                else if (kind is FileKind.Regular or FileKind.Other)
-                {
-                    // A regular file's size and last write; DT_UNKNOWN (some file systems) its type too.
-                    if (Statx(fd, dirent + DNameOffset, AtSymlinkNoFollow, StatxTypeSizeMtime, buffer) != 0)
-                    {
-                        continue; // gone since the listing: the next scan decides
+                        return found.Count > 0;
                     }
 
-                    var status = new ReadOnlySpan<byte>(buffer, 256);
-                    kind = KindOfMode(BinaryPrimitives.ReadUInt16LittleEndian(status[28..]));
-                    size = BinaryPrimitives.ReadInt64LittleEndian(status[40..]);
-                    modified = DateTimeOffset.FromUnixTimeSeconds(BinaryPrimitives.ReadInt64LittleEndian(status[112..]))
-                        .AddTicks(BinaryPrimitives.ReadUInt32LittleEndian(status[120..]) / 100);
-                }
-
-                var relativePath = prefix + Encoding.UTF8.GetString(name);
-                if (wanted)
-                {
-                    found.Add(new Entry(relativePath, kind, kind == FileKind.Regular ? size : 0, modified));
-                }
-
-                if (kind == FileKind.Directory)
-                {
-                    folders.Add(relativePath);
+                    ReadEntry(dirent, buffer, found, folders);
                 }
             }
+
+            return true;
         }
-        finally
+
+        private void ReadEntry(byte* dirent, byte* buffer, List<Entry> found, List<string> folders)
         {
-            _ = CloseDir(dir);
+            var type = dirent[DTypeOffset];
+            var name = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(dirent + DNameOffset);
+            if (name is [(byte)'.'] or [(byte)'.', (byte)'.'])
+            {
+                return;
+            }
+
+            var wanted = name.EndsWith(_suffix);
+            if (!wanted && type is not (DtDir or DtLnk or DtUnknown))
+            {
+                return;
+            }
+
+            var kind = KindOf(type);
+            long size = 0;
+            var modified = DateTimeOffset.UnixEpoch;
+            if (kind == FileKind.SymbolicLink)
+            {
+                // Never followed; a link to a folder is named so the caller can say why.
+                if (Statx(_fd, dirent + DNameOffset, 0, StatxTypeSizeMtime, buffer) == 0
+                    && KindOfMode(BinaryPrimitives.ReadUInt16LittleEndian(new ReadOnlySpan<byte>(buffer, 256)[28..])) == FileKind.Directory)
+                {
+                    _skippedLink(_prefix + Encoding.UTF8.GetString(name));
+                }
+            }
+            else if (kind is FileKind.Regular or FileKind.Other)
+            {
+                // A regular file's size and last write; DT_UNKNOWN (some file systems) its type too.
+                if (Statx(_fd, dirent + DNameOffset, AtSymlinkNoFollow, StatxTypeSizeMtime, buffer) != 0)
+                {
+                    return; // gone since the listing: the next scan decides
+                }
+
+                var status = new ReadOnlySpan<byte>(buffer, 256);
+                kind = KindOfMode(BinaryPrimitives.ReadUInt16LittleEndian(status[28..]));
+                size = BinaryPrimitives.ReadInt64LittleEndian(status[40..]);
+                modified = DateTimeOffset.FromUnixTimeSeconds(BinaryPrimitives.ReadInt64LittleEndian(status[112..]))
+                    .AddTicks(BinaryPrimitives.ReadUInt32LittleEndian(status[120..]) / 100);
+            }
+
+            var relativePath = _prefix + Encoding.UTF8.GetString(name);
+            if (wanted)
+            {
+                found.Add(new Entry(relativePath, kind, kind == FileKind.Regular ? size : 0, modified));
+            }
+
+            if (kind == FileKind.Directory)
+            {
+                folders.Add(relativePath);
+            }
         }
+
+        public void Dispose() => _ = CloseDir(_dir);
     }
 
     private static FileKind KindOf(byte type) => type switch

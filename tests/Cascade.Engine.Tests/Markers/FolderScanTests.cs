@@ -63,6 +63,25 @@ public sealed class FolderScanTests : IDisposable
     }
 
     [Fact]
+    public void A_folder_of_more_markers_than_one_chunk_is_listed_whole_once_each()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "sub"));
+        for (var i = 0; i < 2_500; i++)
+        {
+            File.WriteAllText(Path.Combine(_root, $"j{i}__20190312.done"), i % 7 == 0 ? "{}" : string.Empty);
+        }
+
+        File.WriteAllText(Path.Combine(_root, "sub", "deep__20190312.done"), string.Empty);
+        var listed = UnixDirectory.Walk(_root, ".done", _ => true, _ => { }).Select(e => e.RelativePath).ToList();
+
+        Assert.Equal(2_501, listed.Count);
+        Assert.Equal(listed.Count, listed.Distinct().Count());
+        Assert.Equal(
+            Directory.EnumerateFiles(_root, "*.done", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(_root, f)).Order(StringComparer.Ordinal),
+            listed.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void A_missing_root_or_an_unreadable_folder_lists_nothing_and_throws_nothing()
     {
         Assert.Empty(UnixDirectory.Walk(Path.Combine(_root, "missing"), ".done", _ => true, _ => { }));
