@@ -31,7 +31,7 @@ internal static class ScaleScenario
         var report = new ScenarioReport(Name, "Scale: cold start and the commands on 365 days × 1,000 jobs", $"""
             A generated DAG of {jobs:N0} jobs (j0000 is external; every later job is after 1–3 distinct earlier jobs, drawn
             with new Random({Seed})) × {partitions} daily partitions from 2000-01-01, every marker present and empty
-            ({jobs * partitions:N0} files in one folder, default layout, synced to disk before anything is measured). Cold start, in a child process
+            ({jobs * partitions:N0} files in one folder, default layout, synced to disk before anything is measured, and again before each cold start). Cold start, in a child process
             (`dotnet Cascade.Bench.dll --child scale DIR`) on an empty state database each run: from just before
             PipelineLoader.LoadFile through SqliteRunStore.OpenAsync (creates the database) and SchedulerService.RunAsync
             until Ready (rescan of every marker, reconcile, commits) — the runtime's own start-up is not included. Peak memory
@@ -64,6 +64,7 @@ internal static class ScaleScenario
         for (var run = 1; run <= o.Runs; run++)
         {
             dir.ResetState();
+            await Shell.RunAsync("sync", [], dir.Root, TimeSpan.FromMinutes(5)); // the last state's write-back is not the next run's
             var child = await Shell.RunAsync(Shell.DotnetHost, [Shell.BenchDll, "--child", Name, dir.Root], dir.Root, TimeSpan.FromMinutes(5));
             var line = child.StdOut.Split('\n').FirstOrDefault(l => l.StartsWith(ResultPrefix, StringComparison.Ordinal));
             if (child.ExitCode != 0 || line is null)
@@ -151,7 +152,16 @@ internal static class ScaleScenario
 
         foreach (var variant in CascadeVariant.From(o.Cascade))
         {
+            // The same markers as the in-process cold start: the `done` calls above (and a first
+            // variant's run of the jobs below them) added markers from 2001 on, which would make the
+            // first variant measured run thousands of commands and the next find them done.
+            foreach (var added in Directory.EnumerateFiles(dir.MarkerFolder, "*__2001*.done"))
+            {
+                File.Delete(added);
+            }
+
             dir.ResetState();
+            await Shell.RunAsync("sync", [], dir.Root, TimeSpan.FromMinutes(5));
             var (wall, hwm, exit) = await CliColdStartAsync(variant, dir);
             if (exit != 0)
             {
