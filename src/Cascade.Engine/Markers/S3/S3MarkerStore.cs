@@ -307,8 +307,11 @@ public sealed class S3MarkerStore : IMarkerStore, IDisposable
     public IAsyncEnumerable<MarkerEntry> WatchAsync(CancellationToken cancellationToken) => Notices.ReadAllAsync(cancellationToken);
 
     /// <summary>A failure of the store or the way to it (never the caller's own cancellation): reported, not thrown raw.</summary>
+    // A server's answer the SDK cannot make sense of is the store's error too: the SDK throws what
+    // its parsing throws (an ETag that is not hex: ArgumentOutOfRangeException; a bad date or XML).
     private static bool IsStoreError(Exception e, CancellationToken cancellationToken) =>
         e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or System.Net.Sockets.SocketException
+            or ArgumentException or FormatException or System.Xml.XmlException
             || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
     /// <summary>One line: the service's error code and message, or what went wrong on the way.</summary>
@@ -318,6 +321,7 @@ public sealed class S3MarkerStore : IMarkerStore, IDisposable
         AmazonServiceException s => $"HTTP {(int)s.StatusCode}: {s.Message}",
         OperationCanceledException => $"no answer within {S3Clients.RequestTimeout.TotalSeconds:0} s",
         _ when e.InnerException is HttpRequestException or System.Net.Sockets.SocketException => e.InnerException.Message,
+        ArgumentException or FormatException or System.Xml.XmlException => $"an answer the AWS SDK could not read: {e.Message}",
         _ => e.Message,
     };
 
