@@ -104,7 +104,7 @@ internal static unsafe partial class UnixDirectory
         /// <summary>The folder at <paramref name="path"/>, or null when it cannot be opened.</summary>
         public static FolderReader? Open(string path, string relative, byte[] suffix, Action<string> skippedLink)
         {
-            var encoded = Encode(path);
+            var encoded = UnixFile.Encode(path);
             nint dir;
             fixed (byte* p = encoded)
             {
@@ -156,7 +156,7 @@ internal static unsafe partial class UnixDirectory
             {
                 // Never followed; a link to a folder is named so the caller can say why.
                 if (Statx(_fd, dirent + DNameOffset, 0, StatxTypeSizeMtime, buffer) == 0
-                    && KindOfMode(BinaryPrimitives.ReadUInt16LittleEndian(new ReadOnlySpan<byte>(buffer, 256)[28..])) == FileKind.Directory)
+                    && UnixFile.KindOf(BinaryPrimitives.ReadUInt16LittleEndian(new ReadOnlySpan<byte>(buffer, 256)[28..])) == FileKind.Directory)
                 {
                     _skippedLink(_prefix + Encoding.UTF8.GetString(name));
                 }
@@ -170,7 +170,7 @@ internal static unsafe partial class UnixDirectory
                 }
 
                 var status = new ReadOnlySpan<byte>(buffer, 256);
-                kind = KindOfMode(BinaryPrimitives.ReadUInt16LittleEndian(status[28..]));
+                kind = UnixFile.KindOf(BinaryPrimitives.ReadUInt16LittleEndian(status[28..]));
                 size = BinaryPrimitives.ReadInt64LittleEndian(status[40..]);
                 modified = DateTimeOffset.FromUnixTimeSeconds(BinaryPrimitives.ReadInt64LittleEndian(status[112..]))
                     .AddTicks(BinaryPrimitives.ReadUInt32LittleEndian(status[120..]) / 100);
@@ -202,25 +202,6 @@ internal static unsafe partial class UnixDirectory
         DtBlk => FileKind.BlockDevice,
         _ => FileKind.Other,
     };
-
-    private static FileKind KindOfMode(ushort mode) => (mode & 0xF000) switch
-    {
-        0x8000 => FileKind.Regular,
-        0x4000 => FileKind.Directory,
-        0xA000 => FileKind.SymbolicLink,
-        0x1000 => FileKind.Fifo,
-        0xC000 => FileKind.Socket,
-        0x2000 => FileKind.CharacterDevice,
-        0x6000 => FileKind.BlockDevice,
-        _ => FileKind.Other,
-    };
-
-    private static byte[] Encode(string path)
-    {
-        var bytes = new byte[Encoding.UTF8.GetByteCount(path) + 1];
-        Encoding.UTF8.GetBytes(path, bytes);
-        return bytes;
-    }
 
     [LibraryImport(Libc, EntryPoint = "opendir")]
     private static partial nint OpenDir(byte* path);

@@ -153,7 +153,8 @@ internal static class UnixFile
         return new FileStatus(KindOf(mode), size, new FileIdentity(((ulong)devMajor << 32) | devMinor, inode), modified);
     }
 
-    private static FileKind KindOf(ushort mode) => (mode & 0xF000) switch
+    /// <summary>The type in a <c>st_mode</c>.</summary>
+    internal static FileKind KindOf(ushort mode) => (mode & 0xF000) switch
     {
         0x8000 => FileKind.Regular,
         0x4000 => FileKind.Directory,
@@ -165,7 +166,8 @@ internal static class UnixFile
         _ => FileKind.Other,
     };
 
-    private static byte[] Encode(string path)
+    /// <summary>A path as the C library takes it: UTF-8, NUL-terminated.</summary>
+    internal static byte[] Encode(string path)
     {
         var bytes = new byte[Encoding.UTF8.GetByteCount(path) + 1];
         Encoding.UTF8.GetBytes(path, bytes);
