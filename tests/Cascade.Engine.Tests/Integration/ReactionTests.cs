@@ -7,10 +7,19 @@ namespace Cascade.Engine.Tests.Integration;
 /// <summary>Real folder, real SQLite file, real processes: how the scheduler reacts to markers.</summary>
 public sealed class ReactionTests
 {
+    // Waits (at most 30 s) until the test opens the gate, then records its run: "slow" finishes
+    // when the test says so, not when a sleep happens to end.
+    private const string Gate = """
+        #!/bin/sh
+        i=0
+        while [ ! -e gate.open ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+        echo "$CASCADE_JOB $CASCADE_PARTITION" >> runs.log
+        """;
+
     private const string FanIn = """
         jobs:
           slow:
-            run: { command: [sh, jobs/sleep.sh, "1"] }
+            run: { command: [sh, jobs/gate.sh] }
           fast:
             run: { command: [sh, jobs/sleep.sh, "0"] }
           join:
@@ -21,7 +30,7 @@ public sealed class ReactionTests
     [Fact]
     public async Task Fan_in_waits_for_its_slowest_input()
     {
-        await using var p = TempPipeline.Create(FanIn, ("jobs/sleep.sh", Scripts.SleepThenRecord), ("jobs/record.sh", Scripts.Record));
+        await using var p = TempPipeline.Create(FanIn, ("jobs/sleep.sh", Scripts.SleepThenRecord), ("jobs/gate.sh", Gate), ("jobs/record.sh", Scripts.Record));
         var service = await p.StartAsync();
         await using (var store = await p.OpenStoreAsync())
         {
@@ -34,6 +43,9 @@ public sealed class ReactionTests
         await p.WaitForStateAsync("fast", "20190312", RunState.Succeeded);
         var joinWhileSlowRuns = await p.RunAsync("join", "20190312");
         Assert.Equal(RunState.Waiting, joinWhileSlowRuns!.State);
+        Assert.Contains((await p.RunAsync("slow", "20190312"))!.State, new[] { RunState.Queued, RunState.Running });
+
+        await File.WriteAllTextAsync(Path.Combine(p.Dir, "gate.open"), string.Empty);
 
         await p.WaitForStateAsync("join", "20190312", RunState.Succeeded);
         var slow = await p.RunAsync("slow", "20190312");
